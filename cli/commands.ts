@@ -1,0 +1,141 @@
+// The `brook` commands of DESIGN.md: their flags, their help, and the module
+// that runs each. Flags are declared once here; parsing and help derive from it.
+import { z } from 'zod';
+
+export interface FlagSpec {
+  type: 'string' | 'boolean';
+  multiple?: boolean;
+  /** Shown in help, e.g. `N` in `--parallelism N`. */
+  valueName?: string;
+  description: string;
+}
+
+export interface CommandSpec {
+  name: string;
+  summary: string;
+  /** Positional arguments, e.g. `JOB`; all required. */
+  positionals: string[];
+  flags: Record<string, FlagSpec>;
+  /** Validates and converts the parsed flags; its messages name the flag. */
+  schema: z.ZodType;
+  /** The issue that brings the command to life, while it is not there yet. */
+  pendingIssue?: number;
+}
+
+const positiveInt = (flag: string) =>
+  z
+    .string()
+    .regex(/^[1-9][0-9]*$/, `--${flag} must be a positive integer`)
+    .transform(Number);
+
+const keyValue = z.string().regex(/^[^=]+=.*$/, '--set takes key=value');
+
+const hostPort = (flag: string) => z.string().regex(/^[^:\s]+:[0-9]{1,5}$/, `--${flag} must be HOST:PORT`);
+
+const url = (flag: string) => z.url({ message: `--${flag} must be a URL such as http://localhost:8081` });
+
+const jobManagerClientFlags: Record<string, FlagSpec> = {
+  jobmanager: {
+    type: 'string',
+    valueName: 'URL',
+    description: 'the JobManager REST address, e.g. http://localhost:8081',
+  },
+};
+
+const jobManagerClientSchema = z.object({ jobmanager: url('jobmanager') });
+
+export const commands: CommandSpec[] = [
+  {
+    name: 'run',
+    summary: 'run a job on the local mini-cluster (one process); Ctrl-C stops it with a savepoint',
+    positionals: ['JOB'],
+    flags: {
+      parallelism: { type: 'string', valueName: 'N', description: 'parallel instances of each operator' },
+      config: { type: 'string', valueName: 'FILE', description: 'YAML configuration file' },
+      set: {
+        type: 'string',
+        multiple: true,
+        valueName: 'k=v',
+        description: 'override one configuration key (repeatable)',
+      },
+      'from-savepoint': { type: 'string', valueName: 'URI', description: 'restore state from this savepoint' },
+    },
+    schema: z.object({
+      parallelism: positiveInt('parallelism').optional(),
+      config: z.string().optional(),
+      set: z.array(keyValue).optional(),
+      'from-savepoint': z.string().optional(),
+    }),
+    pendingIssue: 3,
+  },
+  {
+    name: 'jobmanager',
+    summary: 'the JobManager process (what a JobManager pod runs)',
+    positionals: [],
+    flags: {
+      job: { type: 'string', valueName: 'JOB', description: 'the job module to load' },
+      config: { type: 'string', valueName: 'FILE', description: 'YAML configuration file' },
+      set: {
+        type: 'string',
+        multiple: true,
+        valueName: 'k=v',
+        description: 'override one configuration key (repeatable)',
+      },
+    },
+    schema: z.object({
+      job: z.string({ message: '--job is required' }),
+      config: z.string().optional(),
+      set: z.array(keyValue).optional(),
+    }),
+    pendingIssue: 6,
+  },
+  {
+    name: 'taskmanager',
+    summary: 'a TaskManager process (what a TaskManager pod runs)',
+    positionals: [],
+    flags: {
+      jobmanager: { type: 'string', valueName: 'HOST:PORT', description: "the JobManager's control address" },
+      config: { type: 'string', valueName: 'FILE', description: 'YAML configuration file' },
+      set: {
+        type: 'string',
+        multiple: true,
+        valueName: 'k=v',
+        description: 'override one configuration key (repeatable)',
+      },
+    },
+    schema: z.object({
+      jobmanager: hostPort('jobmanager'),
+      config: z.string().optional(),
+      set: z.array(keyValue).optional(),
+    }),
+    pendingIssue: 6,
+  },
+  {
+    name: 'operator',
+    summary: 'the Kubernetes operator for StreamDeployment resources',
+    positionals: [],
+    flags: {},
+    schema: z.object({}),
+    pendingIssue: 7,
+  },
+  ...(
+    [
+      ['savepoint', 'trigger a savepoint of a running job'],
+      ['cancel', 'cancel a running job'],
+      ['stop', 'stop a running job with a savepoint'],
+      ['list', 'list the jobs of a JobManager'],
+      ['status', "show a job's status"],
+    ] as const
+  ).map(([name, summary]): CommandSpec => ({
+    name,
+    summary,
+    positionals: [],
+    flags: jobManagerClientFlags,
+    schema: jobManagerClientSchema,
+    pendingIssue: 6,
+  })),
+];
+
+export function findCommand(name: string): CommandSpec | undefined {
+  return commands.find((c) => c.name === name);
+}

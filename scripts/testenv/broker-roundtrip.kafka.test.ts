@@ -1,0 +1,74 @@
+// Proof that testenv's Kafka is a real broker: a message produced with
+// @platformatic/kafka comes back from a consumer group, key and value intact.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import {
+  Admin,
+  Consumer,
+  MessagesStreamModes,
+  Producer,
+  stringDeserializers,
+  stringSerializers,
+} from '@platformatic/kafka';
+import { endpoints, ensureServices } from './index.ts';
+
+const topic = `brook-testenv-${randomUUID()}`;
+const brokers = [...endpoints.kafka.bootstrapBrokers];
+let admin: Admin;
+
+before(async () => {
+  await ensureServices('kafka');
+  admin = new Admin({ clientId: 'brook-test-admin', bootstrapBrokers: brokers });
+  await admin.createTopics({ topics: [topic], partitions: 2, replicas: 1 });
+});
+
+after(async () => {
+  await admin.deleteTopics({ topics: [topic] });
+  await admin.close();
+});
+
+test(
+  'messages produced to the broker are consumed back by a consumer group with keys and values intact',
+  { timeout: 60_000 },
+  async () => {
+    const sent = Array.from({ length: 20 }, (_, i) => ({ key: `user-${i % 5}`, value: `event-${i}` }));
+    const producer = new Producer({
+      clientId: 'brook-test-producer',
+      bootstrapBrokers: brokers,
+      serializers: stringSerializers,
+    });
+    try {
+      await producer.send({ messages: sent.map((m) => ({ topic, ...m })) });
+    } finally {
+      await producer.close();
+    }
+
+    const consumer = new Consumer({
+      groupId: `brook-test-${randomUUID()}`,
+      clientId: 'brook-test-consumer',
+      bootstrapBrokers: brokers,
+      deserializers: stringDeserializers,
+    });
+    const received: { key: string; value: string; partition: number }[] = [];
+    try {
+      const stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST, maxWaitTime: 500 });
+      for await (const message of stream) {
+        received.push({ key: message.key, value: message.value, partition: message.partition });
+        if (received.length === sent.length) break;
+      }
+      await stream.close();
+    } finally {
+      await consumer.close();
+    }
+
+    const byValue = (a: { value: string }, b: { value: string }) => a.value.localeCompare(b.value);
+    assert.deepEqual(received.map(({ key, value }) => ({ key, value })).sort(byValue), [...sent].sort(byValue));
+    // The same key always lands in the same partition: the broker really partitions.
+    const partitionOfKey = new Map<string, number>();
+    for (const m of received) {
+      assert.equal(partitionOfKey.get(m.key) ?? m.partition, m.partition, `key ${m.key} spread over partitions`);
+      partitionOfKey.set(m.key, m.partition);
+    }
+  },
+);

@@ -1,0 +1,41 @@
+// Runs an install step (mvn, pip, apt-get) with its output kept in a log, so a
+// failure can point at what the tool said.
+import { spawn } from 'node:child_process';
+import { openSync, closeSync } from 'node:fs';
+import { TestenvError } from './errors.ts';
+
+export async function runInstallStep(
+  service: string,
+  command: string,
+  args: string[],
+  options: { logFile: string; env?: Record<string, string>; cwd?: string },
+): Promise<void> {
+  const out = openSync(options.logFile, 'a');
+  try {
+    const exitCode = await new Promise<number | string>((resolve) => {
+      const child = spawn(command, args, {
+        cwd: options.cwd,
+        env: { ...process.env, ...options.env },
+        stdio: ['ignore', out, out],
+      });
+      child.once('error', (error) => resolve(error.message));
+      child.once('exit', (code, signal) => resolve(code ?? `signal ${signal}`));
+    });
+    if (exitCode !== 0) {
+      throw new TestenvError(service, `install step '${command} ${args.join(' ')}' failed (${exitCode})`, {
+        logFile: options.logFile,
+      });
+    }
+  } finally {
+    closeSync(out);
+  }
+}
+
+/** True when `command` can be found on PATH. */
+export async function commandExists(command: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
+    child.once('exit', (code) => resolve(code === 0));
+    child.once('error', () => resolve(false));
+  });
+}

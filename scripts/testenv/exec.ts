@@ -1,10 +1,10 @@
-// Runs an install step (mvn, pip, apt-get) with its output kept in a log, so a
+// Runs a setup tool (mvn, pip, apt-get, kafka-storage) with its output kept in a log, so a
 // failure can point at what the tool said.
 import { spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { TestenvError } from './errors.ts';
 
-export async function runInstallStep(
+export async function runTool(
   service: string,
   command: string,
   args: string[],
@@ -22,9 +22,13 @@ export async function runInstallStep(
       child.once('exit', (code, signal) => resolve(code ?? `signal ${signal}`));
     });
     if (exitCode !== 0) {
-      throw new TestenvError(service, `install step '${command} ${args.join(' ')}' failed (${exitCode})`, {
-        logFile: options.logFile,
-      });
+      throw new TestenvError(
+        service,
+        `'${command} ${args.join(' ')}' failed (${typeof exitCode === 'number' ? `exit ${exitCode}` : exitCode})`,
+        {
+          logFile: options.logFile,
+        },
+      );
     }
   } finally {
     closeSync(out);

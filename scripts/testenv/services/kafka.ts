@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Admin } from '@platformatic/kafka';
 import { cachedDirectory } from '../cache.ts';
 import { endpoints, KAFKA_CONTROLLER_PORT, KAFKA_PORT } from '../endpoints.ts';
-import { commandExists, runInstallStep } from '../exec.ts';
+import { commandExists, runTool } from '../exec.ts';
 import { TestenvError } from '../errors.ts';
 import type { ServiceDefinition } from './service.ts';
 
@@ -73,7 +73,7 @@ export const kafka: ServiceDefinition<{ classpath: string }> = {
     }
     const dir = await cachedDirectory(join(cacheRoot, `kafka-${KAFKA_VERSION}`), async (tmp) => {
       writeFileSync(join(tmp, 'pom.xml'), pom());
-      await runInstallStep(
+      await runTool(
         'kafka',
         'mvn',
         [
@@ -98,7 +98,7 @@ export const kafka: ServiceDefinition<{ classpath: string }> = {
     writeFileSync(config, serverProperties(dataDir));
     // A KRaft cluster id is 16 random bytes in base64url, as `kafka-storage random-uuid` prints.
     const clusterId = randomBytes(16).toString('base64url');
-    await runInstallStep(
+    await runTool(
       'kafka',
       'java',
       ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', config, '--ignore-formatted'],

@@ -1,7 +1,7 @@
 // Redis from Debian's redis-server package, persistence off, on loopback.
 import { Redis } from 'ioredis';
 import { endpoints, REDIS_PORT } from '../endpoints.ts';
-import { commandExists, runInstallStep } from '../exec.ts';
+import { commandExists, runTool } from '../exec.ts';
 import { TestenvError } from '../errors.ts';
 import type { ServiceDefinition } from './service.ts';
 
@@ -13,11 +13,11 @@ async function installRedisPackage(installLog: string): Promise<void> {
   }
   const install = ['install', '-y', '-q', '--no-install-recommends', 'redis-server'];
   try {
-    await runInstallStep('redis', 'apt-get', install, { logFile: installLog, env: aptEnvironment });
+    await runTool('redis', 'apt-get', install, { logFile: installLog, env: aptEnvironment });
   } catch {
     // A fresh machine has no package lists yet.
-    await runInstallStep('redis', 'apt-get', ['update', '-q'], { logFile: installLog, env: aptEnvironment });
-    await runInstallStep('redis', 'apt-get', install, { logFile: installLog, env: aptEnvironment });
+    await runTool('redis', 'apt-get', ['update', '-q'], { logFile: installLog, env: aptEnvironment });
+    await runTool('redis', 'apt-get', install, { logFile: installLog, env: aptEnvironment });
   }
 }
 

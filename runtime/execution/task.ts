@@ -1,0 +1,208 @@
+// One parallel instance of a job vertex: its chain of operators, the gates it
+// reads and the writers it feeds, run as a loop that interleaves input batches
+// with "mails" (timers, periodic watermarks) so a callback never runs mid-record.
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { StreamOperator } from '../operators/operator.ts';
+import type { SourceOperator } from '../operators/source-operator.ts';
+import { WatermarkCombiner } from '../time/watermark-combiner.ts';
+import { END_OF_INPUT, MAX_WATERMARK } from './elements.ts';
+import type { InputGate } from './input-gate.ts';
+import type { RecordWriter } from './record-writer.ts';
+import { annotate, describeRecord } from './user-function-error.ts';
+
+export const SOURCE_BATCH_SIZE = 512;
+
+export interface TaskParts {
+  name: string;
+  subtaskIndex: number;
+  /** Head first, then the chained operators in order. */
+  operators: StreamOperator[];
+  /** The head operator's inputs: [input 1] or [input 1, input 2]; none for a source task. */
+  gates: InputGate[];
+  writers: RecordWriter[];
+}
+
+export class Task {
+  private readonly mails: (() => void)[] = [];
+  private wake: (() => void) | undefined;
+  private cancelled = false;
+  private readonly head: StreamOperator;
+  private readonly inputWatermarks: WatermarkCombiner;
+
+  constructor(private readonly parts: TaskParts) {
+    this.head = parts.operators[0]!;
+    this.inputWatermarks = new WatermarkCombiner(parts.gates.length);
+    for (const gate of parts.gates) for (const channel of gate.channels) channel.onData = () => this.notify();
+  }
+
+  get name(): string {
+    return `${this.parts.name} (${this.parts.subtaskIndex + 1})`;
+  }
+
+  /** Queues `action` to run in the task loop between batches. */
+  mail(action: () => void): void {
+    this.mails.push(action);
+    this.notify();
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    if (wake) {
+      this.wake = undefined;
+      wake();
+    }
+  }
+
+  private signal(): Promise<void> {
+    return new Promise((resolve) => (this.wake = resolve));
+  }
+
+  cancel(): void {
+    this.cancelled = true;
+    this.notify();
+  }
+
+  /** Opens the chain from its tail, so every operator's consumers are ready first. */
+  async open(): Promise<void> {
+    for (const operator of [...this.parts.operators].reverse()) await operator.open();
+  }
+
+  async close(): Promise<void> {
+    for (const operator of this.parts.operators) await operator.close();
+  }
+
+  private runMails(): void {
+    while (this.mails.length > 0) this.mails.shift()!();
+  }
+
+  private flushWriters(): void {
+    for (const writer of this.parts.writers) writer.flush();
+  }
+
+  private async drainPendingWork(): Promise<void> {
+    for (const operator of this.parts.operators) {
+      const pending = operator.pendingWork();
+      if (pending) await pending;
+    }
+  }
+
+  private async waitForDownstream(): Promise<void> {
+    for (const writer of this.parts.writers) {
+      while (writer.isBackpressured() && !this.cancelled) {
+        await Promise.race([writer.whenWritable(), this.signal()]);
+        this.runMails();
+      }
+    }
+  }
+
+  /** Runs until end of input (or cancellation); then finishes the chain and signals end downstream. */
+  async run(): Promise<void> {
+    if (this.parts.gates.length === 0) await this.runSource();
+    else await this.runInputs();
+    if (this.cancelled) return;
+    this.runMails();
+    for (const operator of this.parts.operators) {
+      try {
+        await operator.finish();
+      } catch (error) {
+        throw annotate(error, operator, 'at end of input');
+      }
+      this.flushWriters();
+    }
+    await this.drainPendingWork();
+    for (const writer of this.parts.writers) writer.broadcastEvent(END_OF_INPUT);
+  }
+
+  private async runSource(): Promise<void> {
+    const source = this.head as SourceOperator;
+    let lastYield = Date.now();
+    while (!this.cancelled) {
+      this.runMails();
+      await this.waitForDownstream();
+      let status;
+      try {
+        status = source.reader.pollNext(source, SOURCE_BATCH_SIZE);
+      } catch (error) {
+        throw annotate(error, source, 'while reading from the source');
+      }
+      this.flushWriters();
+      await this.drainPendingWork();
+      if (status === 'end') return;
+      if (status === 'nothing') {
+        await Promise.race([source.reader.isAvailable(), this.signal()]);
+        lastYield = Date.now();
+      } else if (Date.now() - lastYield > 10) {
+        // Let timers and I/O of every task run; sources would otherwise hog the event loop.
+        await yieldToEventLoop();
+        lastYield = Date.now();
+      }
+    }
+  }
+
+  private async runInputs(): Promise<void> {
+    const gates = this.parts.gates;
+    let next = 0;
+    while (!this.cancelled) {
+      this.runMails();
+      let progressed = false;
+      for (let tried = 0; tried < gates.length && !progressed; tried++) {
+        const input = next;
+        next = (next + 1) % gates.length;
+        if (gates[input]!.isFinished) continue;
+        const item = gates[input]!.poll();
+        if (item === undefined) continue;
+        progressed = true;
+        this.processGateItem(input, item);
+      }
+      if (gates.every((g) => g.isFinished)) return;
+      if (progressed) {
+        this.flushWriters();
+        await this.drainPendingWork();
+        await this.waitForDownstream();
+      } else {
+        this.flushWriters();
+        if (gates.some((g) => g.hasData()) || this.mails.length > 0) continue;
+        await this.signal();
+      }
+    }
+  }
+
+  private processGateItem(input: number, item: NonNullable<ReturnType<InputGate['poll']>>): void {
+    const head = this.head;
+    switch (item.kind) {
+      case 'records': {
+        const { values, timestamps } = item;
+        let i = 0;
+        try {
+          if (input === 0) for (; i < values.length; i++) head.processElement(values[i], timestamps[i]!);
+          else for (; i < values.length; i++) head.processElement2(values[i], timestamps[i]!);
+        } catch (error) {
+          throw annotate(error, head, describeRecord(values[i]));
+        }
+        return;
+      }
+      case 'watermark': {
+        const advanced = this.inputWatermarks.update(input, item.timestamp);
+        if (advanced === undefined) return;
+        try {
+          head.processWatermark(advanced);
+        } catch (error) {
+          throw annotate(error, head, `while firing timers at watermark ${advanced}`);
+        }
+        return;
+      }
+      case 'status': {
+        const before = this.inputWatermarks.isIdle;
+        const advanced = this.inputWatermarks.setIdle(input, item.idle);
+        if (advanced !== undefined) head.processWatermark(advanced);
+        if (this.inputWatermarks.isIdle !== before) head.processWatermarkStatus(this.inputWatermarks.isIdle);
+        return;
+      }
+      case 'end': {
+        const advanced = this.inputWatermarks.update(input, MAX_WATERMARK);
+        if (advanced !== undefined) head.processWatermark(advanced);
+        this.inputWatermarks.finish(input);
+      }
+    }
+  }
+}

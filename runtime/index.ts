@@ -1,0 +1,49 @@
+// Brook's public API: what a job imports (`import { ... } from 'brook'`).
+export { StreamEnvironment, type EnvironmentSettings } from './api/environment.ts';
+export { DataStream, KeyedStream } from './api/data-stream.ts';
+export { WindowedStream, AllWindowedStream } from './api/windowed-stream.ts';
+export { ConnectedStreams, BroadcastStream, BroadcastConnectedStream } from './api/connected-streams.ts';
+export { OutputTag } from './api/output-tag.ts';
+export type * from './api/functions.ts';
+export type { RuntimeContext } from './api/runtime-context.ts';
+export {
+  valueState,
+  listState,
+  mapState,
+  reducingState,
+  aggregatingState,
+  stateTtl,
+  type StateTtlConfig,
+} from './state/descriptors.ts';
+export type { ValueState, ListState, MapState, ReducingState, AggregatingState } from './state/state.ts';
+export type { BroadcastState, ReadOnlyBroadcastState } from './state/broadcast-state.ts';
+export type { Key } from './state/key.ts';
+export {
+  forBoundedOutOfOrderness,
+  forMonotonousTimestamps,
+  forGenerator,
+  noWatermarks,
+  type WatermarkStrategy,
+  type WatermarkGenerator,
+  type WatermarkOutput,
+} from './time/watermark-strategy.ts';
+export { ManualClock, systemClock, type ProcessingTimeClock } from './time/processing-time.ts';
+export {
+  TumblingEventTimeWindows,
+  TumblingProcessingTimeWindows,
+  SlidingEventTimeWindows,
+  SlidingProcessingTimeWindows,
+  EventTimeSessionWindows,
+  ProcessingTimeSessionWindows,
+  type WindowAssigner,
+} from './windows/assigners.ts';
+export type { TimeWindow } from './windows/time-window.ts';
+export { eventTimeTrigger, processingTimeTrigger, type Trigger, type TriggerResult } from './windows/triggers.ts';
+export { dataGenerator, type DataGeneratorOptions } from './connectors/datagen.ts';
+export type { SeededRandom } from './connectors/random.ts';
+export type * from './connectors/source.ts';
+export type * from './connectors/sink.ts';
+export { printSink, discardSink, collectSink, CollectedRecords } from './connectors/basic-sinks.ts';
+export { JobExecutionError, JobCancelledError, type JobExecutionResult } from './execution/mini-cluster.ts';
+export { UserFunctionError } from './execution/user-function-error.ts';
+export { BrookError } from './errors.ts';

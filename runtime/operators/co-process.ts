@@ -1,0 +1,250 @@
+// Two-input operators: connect + (Keyed)CoProcessFunction, and the broadcast
+// state pattern, where input 2 is the broadcast side.
+import type {
+  BroadcastContext,
+  BroadcastProcessFunction,
+  CoProcessFunction,
+  KeyedBroadcastContext,
+  KeyedBroadcastProcessFunction,
+  KeyedCoProcessFunction,
+  OnTimerContext,
+  ReadOnlyBroadcastContext,
+  TimerService,
+} from '../api/functions.ts';
+import type { OutputTag } from '../api/output-tag.ts';
+import { NO_TIMESTAMP } from '../execution/elements.ts';
+import { BroadcastStateStore } from '../state/broadcast-state.ts';
+import type { AnyStateDescriptor, MapStateDescriptor } from '../state/descriptors.ts';
+import type { Key } from '../state/key.ts';
+import { KeyedOperator, type AnyKeySelector } from './keyed-operator.ts';
+import { closeFunction, openFunction, StreamOperator } from './operator.ts';
+import { TimestampedCollector, timestampOrUndefined } from './stateless.ts';
+
+export class CoProcessOperator extends StreamOperator {
+  private readonly collector = new TimestampedCollector<unknown>(this);
+  private currentTimestamp = NO_TIMESTAMP;
+  private readonly context = {
+    timestamp: () => timestampOrUndefined(this.currentTimestamp),
+    output: <X>(tag: OutputTag<X>, value: X) => this.output.collectSide(tag, value, this.currentTimestamp),
+    timerService: (): TimerService => {
+      throw new TypeError(`operator '${this.name}': timers need keyed streams (connect two keyed streams)`);
+    },
+  };
+
+  constructor(private readonly fn: CoProcessFunction<unknown, unknown, unknown>) {
+    super();
+  }
+
+  emit(value: unknown, timestamp: number): void {
+    this.output.collect(value, timestamp);
+  }
+
+  override async open(): Promise<void> {
+    await openFunction(this.fn, this.runtimeContext());
+  }
+
+  override async close(): Promise<void> {
+    await closeFunction(this.fn);
+  }
+
+  processElement(value: unknown, timestamp: number): void {
+    this.currentTimestamp = this.collector.timestamp = timestamp;
+    this.fn.processElement1(value, this.context, this.collector);
+  }
+
+  override processElement2(value: unknown, timestamp: number): void {
+    this.currentTimestamp = this.collector.timestamp = timestamp;
+    this.fn.processElement2(value, this.context, this.collector);
+  }
+}
+
+/** Shared by the keyed two-input operators: a context that knows the key, timers and side outputs. */
+abstract class KeyedTwoInputOperator extends KeyedOperator {
+  protected readonly collector = new TimestampedCollector<unknown>(this);
+  protected currentTimestamp = NO_TIMESTAMP;
+  protected timeDomain: 'event-time' | 'processing-time' = 'event-time';
+  protected readonly keyedContext: OnTimerContext<Key> = {
+    timestamp: () => timestampOrUndefined(this.currentTimestamp),
+    output: <X>(tag: OutputTag<X>, value: X) => this.output.collectSide(tag, value, this.currentTimestamp),
+    getCurrentKey: () => this.backend.getCurrentKey(),
+    timerService: () => this.userTimerService(),
+    timeDomain: () => this.timeDomain,
+  };
+
+  emit(value: unknown, timestamp: number): void {
+    this.output.collect(value, timestamp);
+  }
+
+  protected setTimestamp(timestamp: number): void {
+    this.currentTimestamp = this.collector.timestamp = timestamp;
+  }
+
+  protected abstract onTimer(timestamp: number): void;
+
+  protected onEventTime(timestamp: number): void {
+    this.timeDomain = 'event-time';
+    this.setTimestamp(timestamp);
+    this.onTimer(timestamp);
+  }
+
+  protected onProcessingTime(timestamp: number): void {
+    this.timeDomain = 'processing-time';
+    this.setTimestamp(NO_TIMESTAMP);
+    this.onTimer(timestamp);
+  }
+}
+
+export class KeyedCoProcessOperator extends KeyedTwoInputOperator {
+  constructor(
+    keySelector1: AnyKeySelector,
+    keySelector2: AnyKeySelector,
+    private readonly fn: KeyedCoProcessFunction<Key, unknown, unknown, unknown>,
+  ) {
+    super(keySelector1, keySelector2);
+  }
+
+  override async open(): Promise<void> {
+    await openFunction(this.fn, this.runtimeContext(this.backend.stateAccess()));
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
+    await closeFunction(this.fn);
+  }
+
+  processElement(value: unknown, timestamp: number): void {
+    this.setKeyFromRecord(value, 1);
+    this.setTimestamp(timestamp);
+    this.fn.processElement1(value, this.keyedContext, this.collector);
+  }
+
+  override processElement2(value: unknown, timestamp: number): void {
+    this.setKeyFromRecord(value, 2);
+    this.setTimestamp(timestamp);
+    this.fn.processElement2(value, this.keyedContext, this.collector);
+  }
+
+  protected onTimer(timestamp: number): void {
+    this.fn.onTimer?.(timestamp, this.keyedContext, this.collector);
+  }
+}
+
+/** The two broadcast contexts of an operator: read-only for the regular side, writable for the broadcast side. */
+function broadcastContexts(
+  operator: {
+    emitSide(tag: OutputTag<unknown>, value: unknown): void;
+    timestamp(): number;
+    now(): number;
+    watermark(): number;
+  },
+  store: BroadcastStateStore,
+): { readOnly: ReadOnlyBroadcastContext; writable: BroadcastContext } {
+  const common = {
+    timestamp: () => timestampOrUndefined(operator.timestamp()),
+    output: <X>(tag: OutputTag<X>, value: X) => operator.emitSide(tag, value),
+    currentProcessingTime: () => operator.now(),
+    currentWatermark: () => operator.watermark(),
+  };
+  return {
+    readOnly: { ...common, getBroadcastState: <K, V>(d: MapStateDescriptor<K, V>) => store.readOnly<K, V>(d.name) },
+    writable: { ...common, getBroadcastState: <K, V>(d: MapStateDescriptor<K, V>) => store.get<K, V>(d.name) },
+  };
+}
+
+/** Non-keyed stream connected with a broadcast stream (input 2). */
+export class BroadcastProcessOperator extends StreamOperator {
+  private readonly collector = new TimestampedCollector<unknown>(this);
+  private readonly store = new BroadcastStateStore();
+  private currentTimestamp = NO_TIMESTAMP;
+  private readonly contexts = broadcastContexts(
+    {
+      emitSide: (tag, value) => this.output.collectSide(tag, value, this.currentTimestamp),
+      timestamp: () => this.currentTimestamp,
+      now: () => this.setupInfo.clock.now(),
+      watermark: () => this.currentWatermark,
+    },
+    this.store,
+  );
+
+  constructor(private readonly fn: BroadcastProcessFunction<unknown, unknown, unknown>) {
+    super();
+  }
+
+  emit(value: unknown, timestamp: number): void {
+    this.output.collect(value, timestamp);
+  }
+
+  override async open(): Promise<void> {
+    await openFunction(this.fn, this.runtimeContext());
+  }
+
+  override async close(): Promise<void> {
+    await closeFunction(this.fn);
+  }
+
+  processElement(value: unknown, timestamp: number): void {
+    this.currentTimestamp = this.collector.timestamp = timestamp;
+    this.fn.processElement(value, this.contexts.readOnly, this.collector);
+  }
+
+  override processElement2(value: unknown, timestamp: number): void {
+    this.currentTimestamp = this.collector.timestamp = timestamp;
+    this.fn.processBroadcastElement(value, this.contexts.writable, this.collector);
+  }
+}
+
+/** Keyed stream connected with a broadcast stream (input 2): keyed state and timers on the regular side. */
+export class KeyedBroadcastProcessOperator extends KeyedTwoInputOperator {
+  private readonly store = new BroadcastStateStore();
+  private readonly contexts = broadcastContexts(
+    {
+      emitSide: (tag, value) => this.output.collectSide(tag, value, this.currentTimestamp),
+      timestamp: () => this.currentTimestamp,
+      now: () => this.setupInfo.clock.now(),
+      watermark: () => this.currentWatermark,
+    },
+    this.store,
+  );
+  private readonly elementContext = {
+    ...this.contexts.readOnly,
+    getCurrentKey: () => this.backend.getCurrentKey(),
+    timerService: () => this.userTimerService(),
+  };
+  private readonly timerContext = { ...this.keyedContext, ...this.contexts.readOnly };
+  private readonly broadcastSideContext: KeyedBroadcastContext = {
+    ...this.contexts.writable,
+    applyToKeyedState: <S>(descriptor: AnyStateDescriptor & { __state?: S }, fn: (key: Key, state: S) => void) =>
+      this.backend.applyToAllKeys(descriptor, fn as (key: Key, state: unknown) => void),
+  };
+
+  constructor(
+    keySelector: AnyKeySelector,
+    private readonly fn: KeyedBroadcastProcessFunction<Key, unknown, unknown, unknown>,
+  ) {
+    super(keySelector);
+  }
+
+  override async open(): Promise<void> {
+    await openFunction(this.fn, this.runtimeContext(this.backend.stateAccess()));
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
+    await closeFunction(this.fn);
+  }
+
+  processElement(value: unknown, timestamp: number): void {
+    this.setKeyFromRecord(value, 1);
+    this.setTimestamp(timestamp);
+    this.fn.processElement(value, this.elementContext, this.collector);
+  }
+
+  override processElement2(value: unknown, timestamp: number): void {
+    this.setTimestamp(timestamp);
+    this.fn.processBroadcastElement(value, this.broadcastSideContext, this.collector);
+  }
+
+  protected onTimer(timestamp: number): void {
+    this.fn.onTimer?.(timestamp, this.timerContext, this.collector);
+  }
+}

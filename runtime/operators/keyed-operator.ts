@@ -1,0 +1,130 @@
+// The base of keyed operators: the key of each record selects the state and
+// timers it sees. Holds the heap keyed state backend and both timer queues.
+import type { KeySelector, TimerService } from '../api/functions.ts';
+import { checkKey, type Key } from '../state/key.ts';
+import { HeapKeyedStateBackend } from '../state/keyed-state-backend.ts';
+import { VOID_NAMESPACE, type Namespace } from '../state/state-table.ts';
+import { TimerQueue } from '../time/timer-service.ts';
+import { StreamOperator, type OperatorSetup } from './operator.ts';
+
+export type AnyKeySelector = KeySelector<unknown, Key>;
+
+export abstract class KeyedOperator extends StreamOperator {
+  protected backend!: HeapKeyedStateBackend;
+  protected readonly eventTimers = new TimerQueue();
+  protected readonly processingTimers = new TimerQueue();
+  private scheduled: { at: number; cancel: () => void } | undefined;
+  private keySet = false;
+
+  constructor(
+    protected readonly keySelector: AnyKeySelector,
+    protected readonly keySelector2?: AnyKeySelector,
+  ) {
+    super();
+  }
+
+  override setup(setup: OperatorSetup): void {
+    super.setup(setup);
+    this.backend = new HeapKeyedStateBackend({
+      keyGroupRange: setup.keyGroupRange,
+      maxParallelism: setup.maxParallelism,
+      now: () => setup.clock.now(),
+    });
+  }
+
+  /** Sets the current key from a record of input 1 (or 2). */
+  protected setKeyFromRecord(value: unknown, input: 1 | 2 = 1): void {
+    const selector = input === 1 ? this.keySelector : this.keySelector2!;
+    const key = selector(value);
+    const type = typeof key;
+    if (type !== 'string' && type !== 'number') checkKey(key);
+    this.backend.setCurrentKey(key);
+    this.keySet = true;
+  }
+
+  override currentKey(): Key | undefined {
+    return this.keySet ? this.backend.getCurrentKey() : undefined;
+  }
+
+  protected registerEventTimeTimer(timestamp: number, namespace: Namespace = VOID_NAMESPACE): void {
+    this.eventTimers.register(timestamp, this.backend.currentGroup, this.backend.currentKeyId, namespace);
+  }
+
+  protected deleteEventTimeTimer(timestamp: number, namespace: Namespace = VOID_NAMESPACE): void {
+    this.eventTimers.delete(timestamp, this.backend.currentKeyId, namespace);
+  }
+
+  protected registerProcessingTimeTimer(timestamp: number, namespace: Namespace = VOID_NAMESPACE): void {
+    if (this.processingTimers.register(timestamp, this.backend.currentGroup, this.backend.currentKeyId, namespace)) {
+      if (this.scheduled === undefined || timestamp < this.scheduled.at) this.scheduleNextProcessingTimer();
+    }
+  }
+
+  protected deleteProcessingTimeTimer(timestamp: number, namespace: Namespace = VOID_NAMESPACE): void {
+    this.processingTimers.delete(timestamp, this.backend.currentKeyId, namespace);
+  }
+
+  private scheduleNextProcessingTimer(): void {
+    this.scheduled?.cancel();
+    this.scheduled = undefined;
+    const next = this.processingTimers.nextTimestamp();
+    if (next === undefined) return;
+    const cancel = this.setupInfo.scheduleAt(next, () => {
+      this.scheduled = undefined;
+      this.fireProcessingTimers(this.setupInfo.clock.now());
+    });
+    this.scheduled = { at: next, cancel };
+  }
+
+  private fireProcessingTimers(upTo: number): void {
+    this.processingTimers.advance(upTo, (timestamp, target) => {
+      this.backend.setCurrentKeyId(target.group, target.keyId);
+      this.keySet = true;
+      this.onProcessingTime(timestamp, target.namespace);
+    });
+    this.scheduleNextProcessingTimer();
+  }
+
+  override processWatermark(timestamp: number): void {
+    this.currentWatermark = timestamp;
+    this.eventTimers.advance(timestamp, (time, target) => {
+      this.backend.setCurrentKeyId(target.group, target.keyId);
+      this.keySet = true;
+      this.onEventTime(time, target.namespace);
+    });
+    this.output.emitWatermark(timestamp);
+  }
+
+  /**
+   * At end of input, pending processing-time timers fire at once, so a bounded
+   * job loses no processing-time window (event-time ones fire on the final watermark).
+   */
+  override finish(): void | Promise<void> {
+    this.fireProcessingTimers(Number.MAX_SAFE_INTEGER);
+  }
+
+  override close(): void | Promise<void> {
+    this.scheduled?.cancel();
+    this.scheduled = undefined;
+  }
+
+  protected abstract onEventTime(timestamp: number, namespace: Namespace): void;
+  protected abstract onProcessingTime(timestamp: number, namespace: Namespace): void;
+
+  /** The TimerService user functions see: timers of the current key, in the VOID namespace. */
+  protected userTimerService(): TimerService {
+    return {
+      currentProcessingTime: () => this.setupInfo.clock.now(),
+      currentWatermark: () => this.currentWatermark,
+      registerEventTimeTimer: (t) => this.registerEventTimeTimer(t),
+      registerProcessingTimeTimer: (t) => this.registerProcessingTimeTimer(t),
+      deleteEventTimeTimer: (t) => this.deleteEventTimeTimer(t),
+      deleteProcessingTimeTimer: (t) => this.deleteProcessingTimeTimer(t),
+    };
+  }
+
+  /** Keyed state entries per state name (tests, metrics). */
+  stateEntryCounts(): Record<string, number> {
+    return this.backend.entryCounts();
+  }
+}

@@ -1,0 +1,122 @@
+// The operator contract between a task and the code it runs: records, watermarks
+// and end of input go in; records, side outputs and watermarks come out through
+// `output`. Operators are classes: they have a lifecycle (STYLE.md #6).
+import type { RuntimeContext } from '../api/runtime-context.ts';
+import type { RichFunction } from '../api/functions.ts';
+import { BrookError } from '../errors.ts';
+import type { Output } from '../execution/output.ts';
+import { MIN_WATERMARK } from '../execution/elements.ts';
+import type { KeyGroupRange } from '../state/key-groups.ts';
+import type { Key } from '../state/key.ts';
+import { HeapOperatorStateStore } from '../state/operator-state.ts';
+import type { KeyedStateAccess } from '../state/state-access.ts';
+import type { ProcessingTimeClock } from '../time/processing-time.ts';
+
+/** What the task gives an operator before it opens. */
+export interface OperatorSetup {
+  jobName: string;
+  operatorName: string;
+  operatorUid: string;
+  subtaskIndex: number;
+  parallelism: number;
+  maxParallelism: number;
+  keyGroupRange: KeyGroupRange;
+  output: Output;
+  clock: ProcessingTimeClock;
+  /** Runs `callback` in the task's mailbox at processing time `timestamp`; returns a cancel function. */
+  scheduleAt(timestamp: number, callback: () => void): () => void;
+}
+
+export class KeyedStateUnavailableError extends BrookError {
+  constructor(operatorName: string) {
+    super(
+      'BROOK_KEYED_STATE_UNAVAILABLE',
+      `operator '${operatorName}' is not keyed: keyed state and timers need a keyed stream (use keyBy first)`,
+    );
+  }
+}
+
+export abstract class StreamOperator {
+  protected setupInfo!: OperatorSetup;
+  protected output!: Output;
+  protected currentWatermark = MIN_WATERMARK;
+  readonly operatorState = new HeapOperatorStateStore();
+
+  setup(setup: OperatorSetup): void {
+    this.setupInfo = setup;
+    this.output = setup.output;
+  }
+
+  get name(): string {
+    return this.setupInfo.operatorName;
+  }
+
+  open(): void | Promise<void> {}
+
+  abstract processElement(value: unknown, timestamp: number): void;
+
+  processElement2(_value: unknown, _timestamp: number): void {
+    throw new Error(`operator '${this.name}' has one input`);
+  }
+
+  /** The combined watermark of all inputs advanced. Keyed operators fire timers first. */
+  processWatermark(timestamp: number): void {
+    this.currentWatermark = timestamp;
+    this.output.emitWatermark(timestamp);
+  }
+
+  processWatermarkStatus(idle: boolean): void {
+    this.output.emitWatermarkStatus(idle);
+  }
+
+  /** End of input: emit what is still buffered. May return a promise (sinks flushing). */
+  finish(): void | Promise<void> {}
+
+  close(): void | Promise<void> {}
+
+  /** The key being processed, for error messages; undefined on non-keyed operators. */
+  currentKey(): Key | undefined {
+    return undefined;
+  }
+
+  /** Work the task must await before the next batch (an asynchronous sink's writes). */
+  pendingWork(): Promise<void> | undefined {
+    return undefined;
+  }
+
+  /** The runtime context handed to a user function's `open`. */
+  protected runtimeContext(keyedState?: KeyedStateAccess): RuntimeContext {
+    const s = this.setupInfo;
+    const unavailable = (): never => {
+      throw new KeyedStateUnavailableError(s.operatorName);
+    };
+    const keyed: KeyedStateAccess = keyedState ?? {
+      getState: unavailable,
+      getListState: unavailable,
+      getMapState: unavailable,
+      getReducingState: unavailable,
+      getAggregatingState: unavailable,
+    };
+    return {
+      ...keyed,
+      jobName: s.jobName,
+      operatorName: s.operatorName,
+      operatorUid: s.operatorUid,
+      subtaskIndex: s.subtaskIndex,
+      parallelism: s.parallelism,
+      maxParallelism: s.maxParallelism,
+      getOperatorStateStore: () => this.operatorState,
+    };
+  }
+}
+
+/** Opens and closes a user function that may have the RichFunction hooks. */
+export async function openFunction(fn: unknown, context: RuntimeContext): Promise<void> {
+  const rich = fn as RichFunction;
+  if (typeof rich?.open === 'function') await rich.open(context);
+}
+
+export async function closeFunction(fn: unknown): Promise<void> {
+  const rich = fn as RichFunction;
+  if (typeof rich?.close === 'function') await rich.close();
+}

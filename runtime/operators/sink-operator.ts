@@ -1,0 +1,67 @@
+// Runs a sink's writer (and committer, for two-phase-committing sinks) inside a task.
+import type { Sink, SinkContext, SinkWriter, Committer, CommittingSinkWriter } from '../connectors/sink.ts';
+import { isTwoPhaseCommitting } from '../connectors/sink.ts';
+import { NO_TIMESTAMP } from '../execution/elements.ts';
+import { StreamOperator } from './operator.ts';
+import { timestampOrUndefined } from './stateless.ts';
+
+export class SinkOperator extends StreamOperator {
+  private writer!: SinkWriter<unknown>;
+  private committer: Committer<unknown> | undefined;
+  private pending: Promise<void>[] = [];
+  private currentTimestamp = NO_TIMESTAMP;
+  private readonly context: SinkContext = {
+    timestamp: () => timestampOrUndefined(this.currentTimestamp),
+    currentWatermark: () => this.currentWatermark,
+  };
+
+  constructor(private readonly sink: Sink<unknown>) {
+    super();
+  }
+
+  override async open(): Promise<void> {
+    const s = this.setupInfo;
+    const init = {
+      jobName: s.jobName,
+      operatorUid: s.operatorUid,
+      subtaskIndex: s.subtaskIndex,
+      parallelism: s.parallelism,
+    };
+    this.writer = await this.sink.createWriter(init);
+    if (isTwoPhaseCommitting(this.sink)) this.committer = await this.sink.createCommitter(init);
+  }
+
+  processElement(value: unknown, timestamp: number): void {
+    this.currentTimestamp = timestamp;
+    const written = this.writer.write(value, this.context);
+    if (written !== undefined) this.pending.push(written);
+  }
+
+  override processWatermark(timestamp: number): void {
+    this.currentWatermark = timestamp;
+  }
+
+  override processWatermarkStatus(): void {}
+
+  override pendingWork(): Promise<void> | undefined {
+    if (this.pending.length === 0) return undefined;
+    const batch = this.pending;
+    this.pending = [];
+    return Promise.all(batch).then(() => undefined);
+  }
+
+  /** End of a bounded job: flush, then pre-commit and commit what is left. */
+  override async finish(): Promise<void> {
+    await this.pendingWork();
+    await this.writer.flush?.(true);
+    if (this.committer) {
+      const committables = await (this.writer as CommittingSinkWriter<unknown, unknown>).prepareCommit();
+      if (committables.length > 0) await this.committer.commit(committables);
+    }
+  }
+
+  override async close(): Promise<void> {
+    await this.writer?.close?.();
+    await this.committer?.close?.();
+  }
+}

@@ -1,0 +1,41 @@
+// Broadcast state: a map every parallel instance holds identically, written
+// only from the broadcast side so that all instances stay equal.
+
+export interface ReadOnlyBroadcastState<K, V> {
+  get(key: K): V | undefined;
+  contains(key: K): boolean;
+  entries(): [K, V][];
+}
+
+export interface BroadcastState<K, V> extends ReadOnlyBroadcastState<K, V> {
+  put(key: K, value: V): void;
+  remove(key: K): void;
+  clear(): void;
+}
+
+/** The broadcast states of one operator instance, by descriptor name. */
+export class BroadcastStateStore {
+  private readonly maps = new Map<string, Map<unknown, unknown>>();
+
+  get<K, V>(name: string): BroadcastState<K, V> {
+    let map = this.maps.get(name);
+    if (!map) {
+      map = new Map();
+      this.maps.set(name, map);
+    }
+    const typed = map as Map<K, V>;
+    return {
+      get: (key) => typed.get(key),
+      contains: (key) => typed.has(key),
+      entries: () => [...typed],
+      put: (key, value) => void typed.set(key, value),
+      remove: (key) => void typed.delete(key),
+      clear: () => typed.clear(),
+    };
+  }
+
+  readOnly<K, V>(name: string): ReadOnlyBroadcastState<K, V> {
+    const state = this.get<K, V>(name);
+    return { get: (key) => state.get(key), contains: (key) => state.contains(key), entries: () => state.entries() };
+  }
+}

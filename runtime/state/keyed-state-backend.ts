@@ -1,0 +1,231 @@
+// The heap keyed state backend of one operator in one subtask: it holds the
+// state tables for the subtask's key-group range and the current key (and
+// namespace) that every state object reads.
+import { BrookError } from '../errors.ts';
+import type { AnyStateDescriptor } from './descriptors.ts';
+import { keyFromId, keyId, type Key, type KeyId } from './key.ts';
+import { keyGroupForKey, keyGroupRangeSize, type KeyGroupRange } from './key-groups.ts';
+import {
+  HeapAggregatingState,
+  HeapListState,
+  HeapMapState,
+  HeapReducingState,
+  HeapValueState,
+  type CurrentKeyScope,
+  type NamespaceScope,
+} from './heap-states.ts';
+import type { KeyedStateAccess } from './state-access.ts';
+import { StateTable, VOID_NAMESPACE, type Namespace } from './state-table.ts';
+import { IncrementalCleanup, TtlPolicy, type TtlValue } from './ttl.ts';
+
+export class StateDescriptorConflictError extends BrookError {
+  constructor(name: string, existing: string, requested: string) {
+    super(
+      'BROOK_STATE_DESCRIPTOR_CONFLICT',
+      `state '${name}' is registered as ${existing} state and requested as ${requested} state`,
+    );
+  }
+}
+
+interface RegisteredState {
+  descriptor: AnyStateDescriptor;
+  table: StateTable<unknown>;
+  ttl: TtlPolicy | undefined;
+  cleanup: IncrementalCleanup | undefined;
+}
+
+export class HeapKeyedStateBackend implements CurrentKeyScope {
+  readonly keyGroupRange: KeyGroupRange;
+  readonly maxParallelism: number;
+  currentGroup = 0;
+  currentKeyId: KeyId = '';
+  private currentKeyValue: Key = '';
+  private readonly registered = new Map<string, RegisteredState>();
+  private readonly stateObjects = new Map<string, unknown>();
+  private readonly now: () => number;
+  /** The namespace that window-scoped state objects address. */
+  readonly currentNamespace: { namespace: Namespace } = { namespace: VOID_NAMESPACE };
+  private readonly voidNamespace: NamespaceScope = { namespace: VOID_NAMESPACE };
+  private touchedSinceCleanup = new Set<RegisteredState>();
+
+  constructor(options: { keyGroupRange: KeyGroupRange; maxParallelism: number; now: () => number }) {
+    this.keyGroupRange = options.keyGroupRange;
+    this.maxParallelism = options.maxParallelism;
+    this.now = options.now;
+  }
+
+  setCurrentKey(key: Key): void {
+    const group = keyGroupForKey(key, this.maxParallelism);
+    if (group < this.keyGroupRange.start || group > this.keyGroupRange.end) {
+      throw new BrookError(
+        'BROOK_KEY_GROUP_MISMATCH',
+        `key ${String(key)} belongs to key group ${group}, outside this subtask's range ${this.keyGroupRange.start}..${this.keyGroupRange.end}; was the stream partitioned with keyBy?`,
+      );
+    }
+    this.currentGroup = group - this.keyGroupRange.start;
+    this.currentKeyValue = key;
+    this.currentKeyId = keyId(key);
+  }
+
+  getCurrentKey(): Key {
+    return this.currentKeyValue;
+  }
+
+  /** Sets the current key from a stored id and local group (timers, iteration), skipping the hash. */
+  setCurrentKeyId(group: number, id: KeyId): void {
+    this.currentGroup = group;
+    this.currentKeyId = id;
+    this.currentKeyValue = keyFromId(id);
+  }
+
+  setCurrentNamespace(namespace: Namespace): void {
+    this.currentNamespace.namespace = namespace;
+  }
+
+  touched(table: StateTable<unknown>): void {
+    const state = this.byTable.get(table);
+    if (state?.cleanup) state.cleanup.run(state.ttl!.config.cleanupEntriesPerAccess);
+  }
+
+  private readonly byTable = new Map<StateTable<unknown>, RegisteredState>();
+
+  private register(descriptor: AnyStateDescriptor): RegisteredState {
+    const existing = this.registered.get(descriptor.name);
+    if (existing) {
+      if (existing.descriptor.kind !== descriptor.kind) {
+        throw new StateDescriptorConflictError(descriptor.name, existing.descriptor.kind, descriptor.kind);
+      }
+      return existing;
+    }
+    const table = new StateTable<unknown>(keyGroupRangeSize(this.keyGroupRange));
+    const ttl = descriptor.ttl ? new TtlPolicy(descriptor.ttl, this.now) : undefined;
+    const cleanup = ttl
+      ? new IncrementalCleanup(table, (stored) => purgeExpired(descriptor.kind, stored, ttl))
+      : undefined;
+    const state: RegisteredState = { descriptor, table, ttl, cleanup };
+    this.registered.set(descriptor.name, state);
+    this.byTable.set(table, state);
+    return state;
+  }
+
+  /** A state object for `descriptor`; `windowScoped` ones address the current namespace instead of VOID. */
+  getPartitionedState(descriptor: AnyStateDescriptor, windowScoped = false): unknown {
+    const cacheKey = `${windowScoped ? 'w' : 'k'}:${descriptor.name}`;
+    const cached = this.stateObjects.get(cacheKey);
+    if (cached !== undefined) {
+      const existing = this.registered.get(descriptor.name)!;
+      if (existing.descriptor.kind !== descriptor.kind) {
+        throw new StateDescriptorConflictError(descriptor.name, existing.descriptor.kind, descriptor.kind);
+      }
+      return cached;
+    }
+    const { table, ttl } = this.register(descriptor);
+    const namespaces = windowScoped ? this.currentNamespace : this.voidNamespace;
+    const anyTable = table as StateTable<never>;
+    let state: unknown;
+    switch (descriptor.kind) {
+      case 'value':
+        state = new HeapValueState(this, namespaces, anyTable, ttl);
+        break;
+      case 'list':
+        state = new HeapListState(this, namespaces, anyTable, ttl);
+        break;
+      case 'map':
+        state = new HeapMapState(this, namespaces, anyTable, ttl);
+        break;
+      case 'reducing':
+        state = new HeapReducingState(this, namespaces, anyTable, ttl, descriptor.reduce);
+        break;
+      case 'aggregating':
+        state = new HeapAggregatingState(this, namespaces, anyTable, ttl, descriptor.aggregate);
+        break;
+    }
+    this.stateObjects.set(cacheKey, state);
+    return state;
+  }
+
+  /** The getState/getListState/... view for user functions, in the VOID or the current namespace. */
+  stateAccess(windowScoped = false): KeyedStateAccess {
+    const get = (d: AnyStateDescriptor) => this.getPartitionedState(d, windowScoped) as never;
+    return { getState: get, getListState: get, getMapState: get, getReducingState: get, getAggregatingState: get };
+  }
+
+  /** Runs `fn` with the current key set to every key that has state under `descriptor` (VOID namespace). */
+  applyToAllKeys(descriptor: AnyStateDescriptor, fn: (key: Key, state: unknown) => void): void {
+    const state = this.getPartitionedState(descriptor);
+    const { table } = this.registered.get(descriptor.name)!;
+    const saved = { group: this.currentGroup, id: this.currentKeyId, key: this.currentKeyValue };
+    try {
+      for (const [group, id] of [...table.keysIn(VOID_NAMESPACE)]) {
+        this.setCurrentKeyId(group, id);
+        fn(this.currentKeyValue, state);
+      }
+    } finally {
+      this.currentGroup = saved.group;
+      this.currentKeyId = saved.id;
+      this.currentKeyValue = saved.key;
+    }
+  }
+
+  /**
+   * Merges the current key's state under `sources` into `target` (session windows).
+   * Lists concatenate, reducing and aggregating states combine.
+   */
+  mergeNamespaces(descriptor: AnyStateDescriptor, target: Namespace, sources: Namespace[]): void {
+    const { table, ttl } = this.register(descriptor);
+    const { currentGroup: group, currentKeyId: key } = this;
+    const unwrap = (stored: unknown) => (ttl ? ttl.read(stored as TtlValue<unknown>) : stored);
+    let merged = unwrap(table.get(group, key, target));
+    for (const source of sources) {
+      if (source === target) continue;
+      const value = unwrap(table.get(group, key, source));
+      table.remove(group, key, source);
+      if (value === undefined) continue;
+      if (merged === undefined) merged = value;
+      else if (descriptor.kind === 'list') merged = [...(merged as unknown[]), ...(value as unknown[])];
+      else if (descriptor.kind === 'reducing') merged = descriptor.reduce(merged, value);
+      else if (descriptor.kind === 'aggregating') merged = descriptor.aggregate.merge(merged, value);
+      else
+        throw new BrookError(
+          'BROOK_STATE_NOT_MERGEABLE',
+          `state '${descriptor.name}' (${descriptor.kind}) cannot be merged`,
+        );
+    }
+    if (merged !== undefined) table.put(group, key, target, ttl ? ttl.wrap(merged) : merged);
+  }
+
+  /** Entries held per state name (for tests and metrics). */
+  entryCounts(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const [name, { table }] of this.registered) counts[name] = table.size();
+    return counts;
+  }
+
+  /** Number of live entries after running a full TTL cleanup of every table. */
+  cleanupAll(): void {
+    for (const state of this.registered.values()) {
+      if (!state.cleanup || !state.ttl) continue;
+      for (const [group, key, namespace, stored] of [...state.table.entries()]) {
+        if (purgeExpired(state.descriptor.kind, stored, state.ttl) === 'remove')
+          state.table.remove(group, key, namespace);
+      }
+    }
+  }
+}
+
+/** Drops the expired parts of a stored TTL entry; says whether anything is left. */
+function purgeExpired(kind: AnyStateDescriptor['kind'], stored: unknown, ttl: TtlPolicy): 'keep' | 'remove' {
+  if (kind === 'list') {
+    const list = stored as TtlValue<unknown>[];
+    let kept = 0;
+    for (const element of list) if (!ttl.isExpired(element)) list[kept++] = element;
+    list.length = kept;
+    return kept === 0 ? 'remove' : 'keep';
+  }
+  if (kind === 'map') {
+    const map = stored as Map<unknown, TtlValue<unknown>>;
+    for (const [key, entry] of map) if (ttl.isExpired(entry)) map.delete(key);
+    return map.size === 0 ? 'remove' : 'keep';
+  }
+  return ttl.isExpired(stored as TtlValue<unknown>) ? 'remove' : 'keep';
+}

@@ -66,7 +66,6 @@ export const commands: CommandSpec[] = [
       set: z.array(keyValue).optional(),
       'from-savepoint': z.string().optional(),
     }),
-    pendingIssue: 3,
   },
   {
     name: 'jobmanager',

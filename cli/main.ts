@@ -10,6 +10,8 @@ export interface ParsedCommand {
   command: CommandSpec;
   positionals: string[];
   flags: Record<string, unknown>;
+  /** Everything after `--`: handed to the job (`brook run job.ts -- --input x`). */
+  passThrough: string[];
 }
 
 export type CliOutcome = { kind: 'print'; text: string } | { kind: 'command'; parsed: ParsedCommand };
@@ -67,7 +69,9 @@ function describeParseError(error: unknown): string {
 
 /** Turns argv (without `node` and the script) into what to print or which command to run. */
 export function parseCommandLine(argv: string[]): CliOutcome {
-  const [first, ...rest] = argv;
+  const separator = argv.indexOf('--');
+  const passThrough = separator >= 0 ? argv.slice(separator + 1) : [];
+  const [first, ...rest] = separator >= 0 ? argv.slice(0, separator) : argv;
   if (first === undefined || first === '--help' || first === '-h') return { kind: 'print', text: mainHelp() };
   if (first === '--version' || first === '-V') return { kind: 'print', text: `brook ${version()}` };
   if (first === 'help') {
@@ -107,10 +111,17 @@ export function parseCommandLine(argv: string[]): CliOutcome {
   if (!checked.success) {
     throw new UsageError(`brook ${command.name}: ${checked.error.issues.map((i) => i.message).join('; ')}${hint}`);
   }
-  return { kind: 'command', parsed: { command, positionals, flags: checked.data as Record<string, unknown> } };
+  return {
+    kind: 'command',
+    parsed: { command, positionals, flags: checked.data as Record<string, unknown>, passThrough },
+  };
 }
 
-async function runCommand({ command }: ParsedCommand): Promise<number> {
+async function runCommand({ command, positionals, flags, passThrough }: ParsedCommand): Promise<number> {
+  if (command.name === 'run') {
+    const { runJob } = await import('./run.ts');
+    return runJob(positionals[0]!, flags, passThrough);
+  }
   // Commands land issue by issue; until then they say so rather than pretend.
   console.error(`brook ${command.name}: not implemented yet (issue #${command.pendingIssue})`);
   return 1;

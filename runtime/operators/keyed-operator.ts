@@ -97,10 +97,13 @@ export abstract class KeyedOperator extends StreamOperator {
 
   /**
    * At end of input, pending processing-time timers fire at once, so a bounded
-   * job loses no processing-time window (event-time ones fire on the final watermark).
+   * job loses no processing-time window (event-time ones fire on the final
+   * watermark). Only timers up to the latest one pending now fire: a timer
+   * that keeps re-registering itself later cannot keep the job alive.
    */
   override finish(): void | Promise<void> {
-    this.fireProcessingTimers(Number.MAX_SAFE_INTEGER);
+    const last = this.processingTimers.lastTimestamp();
+    if (last !== undefined) this.fireProcessingTimers(last);
   }
 
   override close(): void | Promise<void> {

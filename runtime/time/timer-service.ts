@@ -69,6 +69,13 @@ export class TimerQueue {
     }
   }
 
+  /** The latest pending timestamp. */
+  lastTimestamp(): number | undefined {
+    let last: number | undefined;
+    for (const timestamp of this.byTime.keys()) if (last === undefined || timestamp > last) last = timestamp;
+    return last;
+  }
+
   get size(): number {
     let n = 0;
     for (const byNamespace of this.byTime.values()) for (const keys of byNamespace.values()) n += keys.size;

@@ -114,8 +114,9 @@ export class SourceOperator extends StreamOperator implements ReaderOutput<unkno
             state.idle = false;
             state.quietMs = 0;
           }
-          if (strategy) state.generator.onEvent(value, ts, state.watermarks);
+          // The record goes out before any watermark it causes, as in Flink.
           output.collect(value, ts);
+          if (strategy) state.generator.onEvent(value, ts, state.watermarks);
         },
       },
     };

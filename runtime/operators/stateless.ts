@@ -121,8 +121,8 @@ export class TimestampsAndWatermarksOperator extends StreamOperator implements W
     const ts = assigner ? assigner(value, timestampOrUndefined(timestamp)) : timestamp;
     if (this.idle) this.markActive();
     this.lastRecordAt = this.setupInfo.clock.now();
-    this.generator.onEvent(value, ts, this);
     this.output.collect(value, ts);
+    this.generator.onEvent(value, ts, this);
   }
 
   override processWatermark(timestamp: number): void {

@@ -3,10 +3,19 @@
 // events (watermarks, end of input) to every channel in order.
 import type { Partitioning } from '../graph/transformation.ts';
 import { keyGroupForKey, subtaskForKeyGroup } from '../state/key-groups.ts';
+import { checkKey } from '../state/key.ts';
 import type { LocalChannel } from './channel.ts';
 import type { StreamEvent } from './elements.ts';
 
 export const DEFAULT_BATCH_SIZE = 512;
+
+function checkKeyForKeyBy(key: unknown): void {
+  try {
+    checkKey(key);
+  } catch (error) {
+    throw new TypeError(`the keyBy key selector returned an invalid key: ${(error as Error).message}`);
+  }
+}
 
 export class RecordWriter {
   private readonly values: unknown[][];
@@ -28,7 +37,12 @@ export class RecordWriter {
       case 'hash': {
         const selector = partitioning.keySelector;
         const maxP = options.maxParallelism;
-        this.pick = (value) => subtaskForKeyGroup(maxP, n, keyGroupForKey(selector(value), maxP));
+        this.pick = (value) => {
+          const key = selector(value);
+          const type = typeof key;
+          if (type !== 'string' && type !== 'number') checkKeyForKeyBy(key);
+          return subtaskForKeyGroup(maxP, n, keyGroupForKey(key, maxP));
+        };
         break;
       }
       case 'rebalance':

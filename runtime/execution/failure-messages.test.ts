@@ -71,7 +71,7 @@ test('a key selector returning an invalid key fails with a message saying what a
   env
     .fromCollection([{ id: 1 }])
     .keyBy((e) => ({ nested: e.id }) as unknown as string)
-    .process({ processElement() {} } as KeyedProcessFunction<string, { id: number }, never>)
+    .process({ processElement() {} })
     .name('bad-key')
     .collect();
   await assert.rejects(

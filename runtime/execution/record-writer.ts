@@ -13,7 +13,9 @@ function checkKeyForKeyBy(key: unknown): void {
   try {
     checkKey(key);
   } catch (error) {
-    throw new TypeError(`the keyBy key selector returned an invalid key: ${(error as Error).message}`);
+    throw new TypeError(`the keyBy key selector returned an invalid key: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 

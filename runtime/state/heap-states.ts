@@ -11,9 +11,10 @@ import type { AggregatingState, ListState, MapState, ReducingState, ValueState }
 export interface CurrentKeyScope {
   readonly currentGroup: number;
   readonly currentKeyId: KeyId;
-  /** Called on each access: lets TTL cleanup make progress. */
-  touched(table: StateTable<unknown>): void;
 }
+
+/** Runs on each access of a TTL state, so incremental cleanup makes progress. */
+export type AccessHook = (() => void) | undefined;
 
 /** Which namespace a state object addresses: always VOID, or the backend's current one (windows). */
 export interface NamespaceScope {
@@ -21,6 +22,9 @@ export interface NamespaceScope {
 }
 
 abstract class HeapState<S> {
+  /** Set by the backend for TTL states. */
+  onAccess: AccessHook;
+
   constructor(
     protected readonly scope: CurrentKeyScope,
     protected readonly namespaces: NamespaceScope,
@@ -29,12 +33,13 @@ abstract class HeapState<S> {
 
   protected read(): S | undefined {
     const { scope } = this;
-    scope.touched(this.table);
+    this.onAccess?.();
     return this.table.get(scope.currentGroup, scope.currentKeyId, this.namespaces.namespace);
   }
 
   protected write(stored: S): void {
     const { scope } = this;
+    this.onAccess?.();
     this.table.put(scope.currentGroup, scope.currentKeyId, this.namespaces.namespace, stored);
   }
 

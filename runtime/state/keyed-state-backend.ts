@@ -46,7 +46,6 @@ export class HeapKeyedStateBackend implements CurrentKeyScope {
   /** The namespace that window-scoped state objects address. */
   readonly currentNamespace: { namespace: Namespace } = { namespace: VOID_NAMESPACE };
   private readonly voidNamespace: NamespaceScope = { namespace: VOID_NAMESPACE };
-  private touchedSinceCleanup = new Set<RegisteredState>();
 
   constructor(options: { keyGroupRange: KeyGroupRange; maxParallelism: number; now: () => number }) {
     this.keyGroupRange = options.keyGroupRange;
@@ -82,13 +81,6 @@ export class HeapKeyedStateBackend implements CurrentKeyScope {
     this.currentNamespace.namespace = namespace;
   }
 
-  touched(table: StateTable<unknown>): void {
-    const state = this.byTable.get(table);
-    if (state?.cleanup) state.cleanup.run(state.ttl!.config.cleanupEntriesPerAccess);
-  }
-
-  private readonly byTable = new Map<StateTable<unknown>, RegisteredState>();
-
   private register(descriptor: AnyStateDescriptor): RegisteredState {
     const existing = this.registered.get(descriptor.name);
     if (existing) {
@@ -104,7 +96,6 @@ export class HeapKeyedStateBackend implements CurrentKeyScope {
       : undefined;
     const state: RegisteredState = { descriptor, table, ttl, cleanup };
     this.registered.set(descriptor.name, state);
-    this.byTable.set(table, state);
     return state;
   }
 
@@ -119,7 +110,7 @@ export class HeapKeyedStateBackend implements CurrentKeyScope {
       }
       return cached;
     }
-    const { table, ttl } = this.register(descriptor);
+    const { table, ttl, cleanup } = this.register(descriptor);
     const namespaces = windowScoped ? this.currentNamespace : this.voidNamespace;
     const anyTable = table as StateTable<never>;
     let state: unknown;
@@ -139,6 +130,10 @@ export class HeapKeyedStateBackend implements CurrentKeyScope {
       case 'aggregating':
         state = new HeapAggregatingState(this, namespaces, anyTable, ttl, descriptor.aggregate);
         break;
+    }
+    if (cleanup) {
+      const budget = ttl!.config.cleanupEntriesPerAccess;
+      (state as { onAccess: () => void }).onAccess = () => cleanup.run(budget);
     }
     this.stateObjects.set(cacheKey, state);
     return state;
@@ -201,7 +196,7 @@ export class HeapKeyedStateBackend implements CurrentKeyScope {
     return counts;
   }
 
-  /** Number of live entries after running a full TTL cleanup of every table. */
+  /** Removes every expired entry of every TTL state (a full cleanup, as before a snapshot). */
   cleanupAll(): void {
     for (const state of this.registered.values()) {
       if (!state.cleanup || !state.ttl) continue;

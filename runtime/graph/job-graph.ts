@@ -129,7 +129,12 @@ export function buildJobGraph(
       }
       const keyed = (t.kind === 'one-input' || t.kind === 'two-input') && t.keyed;
       const inputEdges = edges.filter((e) => e.target === target && e.inputIndex === inputIndex);
-      if (keyed && inputEdges.some((e) => e.partitioning.kind !== 'hash' && e.partitioning.kind !== 'broadcast')) {
+      // Keyed operators need their keys' groups: hashed input, a broadcast side, or everything in one instance.
+      const keyedInput = (e: JobEdge) =>
+        e.partitioning.kind === 'hash' ||
+        e.partitioning.kind === 'broadcast' ||
+        (e.partitioning.kind === 'global' && target.parallelism === 1);
+      if (keyed && !inputEdges.every(keyedInput)) {
         throw new InvalidJobGraphError(`keyed operator '${t.name}' must read a keyed stream (use keyBy)`);
       }
     }

@@ -110,7 +110,9 @@ export class WindowOperator extends KeyedOperator {
 
   processElement(value: unknown, timestamp: number): void {
     this.setKeyFromRecord(value);
-    const windows = this.spec.assigner.assignWindows(timestamp);
+    // Processing-time windows are chosen by the clock, not by the record's event time.
+    const { assigner } = this.spec;
+    const windows = assigner.assignWindows(assigner.isEventTime ? timestamp : this.setupInfo.clock.now());
     let skipped = true;
     if (this.mergingState) {
       const set = new MergingWindowSet(this.mergingState.value());

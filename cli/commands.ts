@@ -34,6 +34,17 @@ const hostPort = (flag: string) => z.string().regex(/^[^:\s]+:[0-9]{1,5}$/, `--$
 
 const url = (flag: string) => z.url({ message: `--${flag} must be a URL such as http://localhost:8081` });
 
+/** `--config FILE` and repeatable `--set k=v`, shared by the commands that run a process. */
+const configurationFlags: Record<string, FlagSpec> = {
+  config: { type: 'string', valueName: 'FILE', description: 'YAML configuration file' },
+  set: { type: 'string', multiple: true, valueName: 'k=v', description: 'override one configuration key (repeatable)' },
+};
+
+const configurationSchema = {
+  config: z.string().optional(),
+  set: z.array(keyValue).optional(),
+};
+
 const jobManagerClientFlags: Record<string, FlagSpec> = {
   jobmanager: {
     type: 'string',
@@ -51,19 +62,12 @@ export const commands: CommandSpec[] = [
     positionals: ['JOB'],
     flags: {
       parallelism: { type: 'string', valueName: 'N', description: 'parallel instances of each operator' },
-      config: { type: 'string', valueName: 'FILE', description: 'YAML configuration file' },
-      set: {
-        type: 'string',
-        multiple: true,
-        valueName: 'k=v',
-        description: 'override one configuration key (repeatable)',
-      },
+      ...configurationFlags,
       'from-savepoint': { type: 'string', valueName: 'URI', description: 'restore state from this savepoint' },
     },
     schema: z.object({
       parallelism: positiveInt('parallelism').optional(),
-      config: z.string().optional(),
-      set: z.array(keyValue).optional(),
+      ...configurationSchema,
       'from-savepoint': z.string().optional(),
     }),
   },
@@ -73,18 +77,11 @@ export const commands: CommandSpec[] = [
     positionals: [],
     flags: {
       job: { type: 'string', valueName: 'JOB', description: 'the job module to load' },
-      config: { type: 'string', valueName: 'FILE', description: 'YAML configuration file' },
-      set: {
-        type: 'string',
-        multiple: true,
-        valueName: 'k=v',
-        description: 'override one configuration key (repeatable)',
-      },
+      ...configurationFlags,
     },
     schema: z.object({
       job: z.string({ message: '--job is required' }),
-      config: z.string().optional(),
-      set: z.array(keyValue).optional(),
+      ...configurationSchema,
     }),
     pendingIssue: 6,
   },
@@ -94,18 +91,11 @@ export const commands: CommandSpec[] = [
     positionals: [],
     flags: {
       jobmanager: { type: 'string', valueName: 'HOST:PORT', description: "the JobManager's control address" },
-      config: { type: 'string', valueName: 'FILE', description: 'YAML configuration file' },
-      set: {
-        type: 'string',
-        multiple: true,
-        valueName: 'k=v',
-        description: 'override one configuration key (repeatable)',
-      },
+      ...configurationFlags,
     },
     schema: z.object({
       jobmanager: hostPort('jobmanager'),
-      config: z.string().optional(),
-      set: z.array(keyValue).optional(),
+      ...configurationSchema,
     }),
     pendingIssue: 6,
   },

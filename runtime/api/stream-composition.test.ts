@@ -17,7 +17,7 @@ import {
   type MapState,
   type ValueState,
 } from '../index.ts';
-import { staticSplitEnumerator, type Source } from '../connectors/source.ts';
+import { heldSource } from '../testing/held-source.ts';
 import { hashKey } from '../state/key.ts';
 
 test('keyBy sends every record of a key to the one subtask that owns its key group', async () => {
@@ -209,29 +209,12 @@ test('windowAll counts every record per window in one instance', async () => {
 test('processing-time windows fire when the processing-time clock passes their end, while the job runs', async () => {
   const clock = new ManualClock(0);
   const env = new StreamEnvironment().setProcessingTimeClock(clock);
-  let released = false;
-  // Emits three records, then holds the job open until released.
-  const source: Source<string> = {
-    boundedness: 'bounded',
-    createEnumerator: (context) => staticSplitEnumerator(context, [{ id: 'only' }]),
-    createReader: () => {
-      let sent = false;
-      return {
-        addSplits() {},
-        notifyNoMoreSplits() {},
-        pollNext(output) {
-          if (sent) return released ? 'end' : 'nothing';
-          sent = true;
-          ['a', 'b', 'a'].forEach((s) => output.collect(s));
-          return 'more';
-        },
-        isAvailable: () => new Promise((resolve) => setTimeout(resolve, 5)),
-        snapshotState: () => [],
-      };
-    },
-  };
+  const held = heldSource<string>((output) => {
+    ['a', 'b', 'a'].forEach((s) => output.collect(s));
+    return false;
+  });
   const out = env
-    .fromSource(source)
+    .fromSource(held.source)
     .keyBy((s) => s)
     .window(TumblingProcessingTimeWindows.of(1000))
     .count()
@@ -244,7 +227,7 @@ test('processing-time windows fire when the processing-time clock passes their e
   clock.advanceTo(999);
   for (let i = 0; i < 100 && out.values.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 5));
   assert.deepEqual(out.values.sort(), [1, 2]);
-  released = true;
+  held.release();
   await job;
   assert.equal(out.values.length, 2, 'no second firing at end of input');
 });

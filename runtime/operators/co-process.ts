@@ -17,10 +17,10 @@ import { BroadcastStateStore } from '../state/broadcast-state.ts';
 import type { AnyStateDescriptor, MapStateDescriptor } from '../state/descriptors.ts';
 import type { Key } from '../state/key.ts';
 import { KeyedOperator, type AnyKeySelector } from './keyed-operator.ts';
-import { closeFunction, openFunction, StreamOperator } from './operator.ts';
-import { TimestampedCollector, timestampOrUndefined } from './stateless.ts';
+import { closeFunction, openFunction } from './operator.ts';
+import { TimestampedCollector, timestampOrUndefined, UserFunctionOperator } from './stateless.ts';
 
-export class CoProcessOperator extends StreamOperator {
+export class CoProcessOperator extends UserFunctionOperator<CoProcessFunction<unknown, unknown, unknown>> {
   private readonly collector = new TimestampedCollector<unknown>(this);
   private currentTimestamp = NO_TIMESTAMP;
   private readonly context = {
@@ -30,22 +30,6 @@ export class CoProcessOperator extends StreamOperator {
       throw new TypeError(`operator '${this.name}': timers need keyed streams (connect two keyed streams)`);
     },
   };
-
-  constructor(private readonly fn: CoProcessFunction<unknown, unknown, unknown>) {
-    super();
-  }
-
-  emit(value: unknown, timestamp: number): void {
-    this.output.collect(value, timestamp);
-  }
-
-  override async open(): Promise<void> {
-    await openFunction(this.fn, this.runtimeContext());
-  }
-
-  override async close(): Promise<void> {
-    await closeFunction(this.fn);
-  }
 
   processElement(value: unknown, timestamp: number): void {
     this.currentTimestamp = this.collector.timestamp = timestamp;
@@ -152,7 +136,9 @@ function broadcastContexts(
 }
 
 /** Non-keyed stream connected with a broadcast stream (input 2). */
-export class BroadcastProcessOperator extends StreamOperator {
+export class BroadcastProcessOperator extends UserFunctionOperator<
+  BroadcastProcessFunction<unknown, unknown, unknown>
+> {
   private readonly collector = new TimestampedCollector<unknown>(this);
   private readonly store = new BroadcastStateStore();
   private currentTimestamp = NO_TIMESTAMP;
@@ -165,22 +151,6 @@ export class BroadcastProcessOperator extends StreamOperator {
     },
     this.store,
   );
-
-  constructor(private readonly fn: BroadcastProcessFunction<unknown, unknown, unknown>) {
-    super();
-  }
-
-  emit(value: unknown, timestamp: number): void {
-    this.output.collect(value, timestamp);
-  }
-
-  override async open(): Promise<void> {
-    await openFunction(this.fn, this.runtimeContext());
-  }
-
-  override async close(): Promise<void> {
-    await closeFunction(this.fn);
-  }
 
   processElement(value: unknown, timestamp: number): void {
     this.currentTimestamp = this.collector.timestamp = timestamp;

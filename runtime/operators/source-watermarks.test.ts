@@ -4,51 +4,34 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ManualClock, StreamEnvironment, TumblingEventTimeWindows, forBoundedOutOfOrderness } from '../index.ts';
-import { staticSplitEnumerator, type Source, type SourceSplit } from '../connectors/source.ts';
+import { heldSource } from '../testing/held-source.ts';
 
 interface Tick {
   split: string;
   ts: number;
 }
 
-/** Split "busy" emits ts 0, 10, 20, ... one record per poll; split "quiet" emits ts 0 once. Held open until released. */
-function twoSplitSource(control: { released: boolean; busyUpTo: number }): Source<Tick> {
-  return {
-    boundedness: 'bounded',
-    createEnumerator: (context) => staticSplitEnumerator<SourceSplit>(context, [{ id: 'busy' }, { id: 'quiet' }]),
-    createReader: () => {
-      let next = 0;
-      let quietSent = false;
-      return {
-        addSplits() {},
-        notifyNoMoreSplits() {},
-        pollNext(output) {
-          if (!quietSent) {
-            quietSent = true;
-            output.forSplit('quiet').collect({ split: 'quiet', ts: 0 });
-          }
-          if (next <= control.busyUpTo) {
-            output.forSplit('busy').collect({ split: 'busy', ts: next });
-            next += 10;
-            return 'more';
-          }
-          return control.released ? 'end' : 'nothing';
-        },
-        isAvailable: () => new Promise((resolve) => setTimeout(resolve, 2)),
-        snapshotState: () => [],
-      };
+/** Split "busy" emits ts 0, 10, ..., 1000, one record per poll; split "quiet" emits ts 0 once; then the job is held. */
+function twoSplitSource() {
+  return heldSource<Tick>(
+    (output, poll) => {
+      if (poll === 0) output.forSplit('quiet').collect({ split: 'quiet', ts: 0 });
+      if (poll * 10 > 1000) return false;
+      output.forSplit('busy').collect({ split: 'busy', ts: poll * 10 });
+      return true;
     },
-  };
+    ['busy', 'quiet'],
+  );
 }
 
 async function firedWhileRunning(idlenessMs: number | undefined): Promise<number[]> {
   const clock = new ManualClock(0);
   const env = new StreamEnvironment().setProcessingTimeClock(clock).setAutoWatermarkInterval(100);
-  const control = { released: false, busyUpTo: 1000 };
+  const held = twoSplitSource();
   let strategy = forBoundedOutOfOrderness<Tick>(0).withTimestampAssigner((t) => t.ts);
   if (idlenessMs !== undefined) strategy = strategy.withIdleness(idlenessMs);
   const out = env
-    .fromSource(twoSplitSource(control), strategy)
+    .fromSource(held.source, strategy)
     .keyBy((t) => t.split)
     .window(TumblingEventTimeWindows.of(200))
     .count()
@@ -61,7 +44,7 @@ async function firedWhileRunning(idlenessMs: number | undefined): Promise<number
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   const firedBeforeEnd = [...out.values];
-  control.released = true;
+  held.release();
   await job;
   return firedBeforeEnd;
 }

@@ -15,7 +15,8 @@ export class TimestampedCollector<T> implements Collector<T> {
   }
 }
 
-abstract class UserFunctionOperator<F> extends StreamOperator {
+/** A non-keyed operator around one user function: opens and closes it, and emits into the output. */
+export abstract class UserFunctionOperator<F> extends StreamOperator {
   constructor(protected readonly fn: F) {
     super();
   }

@@ -16,7 +16,7 @@ import {
   type WindowAssigner,
 } from '../index.ts';
 import { SeededRandom } from '../connectors/random.ts';
-import { staticSplitEnumerator, type Source } from '../connectors/source.ts';
+import { heldSource } from '../testing/held-source.ts';
 import { ManualClock } from '../time/processing-time.ts';
 
 interface Event {
@@ -273,33 +273,14 @@ test('a record that arrives late and bridges two sessions merges them into one',
 test('event-time windows do not fire on processing time: nothing is emitted until the watermark passes', async () => {
   const clock = new ManualClock(0);
   const env = new StreamEnvironment().setProcessingTimeClock(clock);
-  let released = false;
-  // A source that emits two records, then holds (no watermark) until released.
-  const source: Source<Event> = {
-    boundedness: 'bounded',
-    createEnumerator: (context) => staticSplitEnumerator(context, [{ id: 'only' }]),
-    createReader: () => {
-      let sent = false;
-      return {
-        addSplits() {},
-        notifyNoMoreSplits() {},
-        pollNext(output) {
-          if (!sent) {
-            sent = true;
-            output.collect({ key: 'a', ts: 10, seq: 0 });
-            output.collect({ key: 'a', ts: 20, seq: 1 });
-            return 'more';
-          }
-          return released ? 'end' : 'nothing';
-        },
-        isAvailable: () => new Promise((resolve) => setTimeout(resolve, 5)),
-        snapshotState: () => [],
-      };
-    },
-  };
+  const held = heldSource<Event>((output) => {
+    output.collect({ key: 'a', ts: 10, seq: 0 });
+    output.collect({ key: 'a', ts: 20, seq: 1 });
+    return false;
+  });
   const results = env
     .fromSource(
-      source,
+      held.source,
       forGenerator<Event>(() => ({ onEvent() {}, onPeriodicEmit() {} })).withTimestampAssigner((e) => e.ts),
     )
     .keyBy((e) => e.key)
@@ -312,7 +293,7 @@ test('event-time windows do not fire on processing time: nothing is emitted unti
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   assert.deepEqual(results.values, [], 'nothing fires while the watermark stays behind');
-  released = true;
+  held.release();
   await job;
   assert.deepEqual(results.values, [2], 'the window fires on the final watermark');
 });

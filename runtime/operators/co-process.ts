@@ -7,7 +7,6 @@ import type {
   KeyedBroadcastContext,
   KeyedBroadcastProcessFunction,
   KeyedCoProcessFunction,
-  OnTimerContext,
   ReadOnlyBroadcastContext,
   TimerService,
 } from '../api/functions.ts';
@@ -16,8 +15,8 @@ import { NO_TIMESTAMP } from '../execution/elements.ts';
 import { BroadcastStateStore } from '../state/broadcast-state.ts';
 import type { AnyStateDescriptor, MapStateDescriptor } from '../state/descriptors.ts';
 import type { Key } from '../state/key.ts';
-import { KeyedOperator, type AnyKeySelector } from './keyed-operator.ts';
-import { closeFunction, openFunction } from './operator.ts';
+import type { AnyKeySelector } from './keyed-operator.ts';
+import { KeyedFunctionOperator } from './keyed-function-operator.ts';
 import { TimestampedCollector, timestampOrUndefined, UserFunctionOperator } from './stateless.ts';
 
 export class CoProcessOperator extends UserFunctionOperator<CoProcessFunction<unknown, unknown, unknown>> {
@@ -42,58 +41,15 @@ export class CoProcessOperator extends UserFunctionOperator<CoProcessFunction<un
   }
 }
 
-/** Shared by the keyed two-input operators: a context that knows the key, timers and side outputs. */
-abstract class KeyedTwoInputOperator extends KeyedOperator {
-  protected readonly collector = new TimestampedCollector<unknown>(this);
-  protected currentTimestamp = NO_TIMESTAMP;
-  protected timeDomain: 'event-time' | 'processing-time' = 'event-time';
-  protected readonly keyedContext: OnTimerContext<Key> = {
-    timestamp: () => timestampOrUndefined(this.currentTimestamp),
-    output: <X>(tag: OutputTag<X>, value: X) => this.output.collectSide(tag, value, this.currentTimestamp),
-    getCurrentKey: () => this.backend.getCurrentKey(),
-    timerService: () => this.userTimerService(),
-    timeDomain: () => this.timeDomain,
-  };
-
-  emit(value: unknown, timestamp: number): void {
-    this.output.collect(value, timestamp);
-  }
-
-  protected setTimestamp(timestamp: number): void {
-    this.currentTimestamp = this.collector.timestamp = timestamp;
-  }
-
-  protected abstract onTimer(timestamp: number): void;
-
-  protected onEventTime(timestamp: number): void {
-    this.timeDomain = 'event-time';
-    this.setTimestamp(timestamp);
-    this.onTimer(timestamp);
-  }
-
-  protected onProcessingTime(timestamp: number): void {
-    this.timeDomain = 'processing-time';
-    this.setTimestamp(NO_TIMESTAMP);
-    this.onTimer(timestamp);
-  }
-}
-
-export class KeyedCoProcessOperator extends KeyedTwoInputOperator {
+export class KeyedCoProcessOperator extends KeyedFunctionOperator<
+  KeyedCoProcessFunction<Key, unknown, unknown, unknown>
+> {
   constructor(
     keySelector1: AnyKeySelector,
     keySelector2: AnyKeySelector,
-    private readonly fn: KeyedCoProcessFunction<Key, unknown, unknown, unknown>,
+    fn: KeyedCoProcessFunction<Key, unknown, unknown, unknown>,
   ) {
-    super(keySelector1, keySelector2);
-  }
-
-  override async open(): Promise<void> {
-    await openFunction(this.fn, this.runtimeContext(this.backend.stateAccess()));
-  }
-
-  override async close(): Promise<void> {
-    await super.close();
-    await closeFunction(this.fn);
+    super(fn, keySelector1, keySelector2);
   }
 
   processElement(value: unknown, timestamp: number): void {
@@ -164,7 +120,9 @@ export class BroadcastProcessOperator extends UserFunctionOperator<
 }
 
 /** Keyed stream connected with a broadcast stream (input 2): keyed state and timers on the regular side. */
-export class KeyedBroadcastProcessOperator extends KeyedTwoInputOperator {
+export class KeyedBroadcastProcessOperator extends KeyedFunctionOperator<
+  KeyedBroadcastProcessFunction<Key, unknown, unknown, unknown>
+> {
   private readonly store = new BroadcastStateStore();
   private readonly contexts = broadcastContexts(
     {
@@ -187,20 +145,8 @@ export class KeyedBroadcastProcessOperator extends KeyedTwoInputOperator {
       this.backend.applyToAllKeys(descriptor, fn as (key: Key, state: unknown) => void),
   };
 
-  constructor(
-    keySelector: AnyKeySelector,
-    private readonly fn: KeyedBroadcastProcessFunction<Key, unknown, unknown, unknown>,
-  ) {
-    super(keySelector);
-  }
-
-  override async open(): Promise<void> {
-    await openFunction(this.fn, this.runtimeContext(this.backend.stateAccess()));
-  }
-
-  override async close(): Promise<void> {
-    await super.close();
-    await closeFunction(this.fn);
+  constructor(keySelector: AnyKeySelector, fn: KeyedBroadcastProcessFunction<Key, unknown, unknown, unknown>) {
+    super(fn, keySelector);
   }
 
   processElement(value: unknown, timestamp: number): void {

@@ -1,68 +1,24 @@
 // Keyed one-input operators: process (KeyedProcessFunction) and rolling reduce.
-import type { KeyedProcessFunction, OnTimerContext, ReduceFunction } from '../api/functions.ts';
-import type { OutputTag } from '../api/output-tag.ts';
-import { NO_TIMESTAMP } from '../execution/elements.ts';
+import type { KeyedProcessFunction, ReduceFunction } from '../api/functions.ts';
 import type { Key } from '../state/key.ts';
 import { valueState } from '../state/descriptors.ts';
 import type { ValueState } from '../state/state.ts';
 import { KeyedOperator, type AnyKeySelector } from './keyed-operator.ts';
-import { closeFunction, openFunction } from './operator.ts';
-import { TimestampedCollector, timestampOrUndefined } from './stateless.ts';
+import { KeyedFunctionOperator } from './keyed-function-operator.ts';
 
-export class KeyedProcessOperator extends KeyedOperator {
-  private readonly collector = new TimestampedCollector<unknown>(this);
-  private currentTimestamp = NO_TIMESTAMP;
-  private timeDomain: 'event-time' | 'processing-time' = 'event-time';
-  private readonly context: OnTimerContext<Key> = {
-    timestamp: () => timestampOrUndefined(this.currentTimestamp),
-    output: <X>(tag: OutputTag<X>, value: X) => this.output.collectSide(tag, value, this.currentTimestamp),
-    getCurrentKey: () => this.backend.getCurrentKey(),
-    timerService: () => this.userTimerService(),
-    timeDomain: () => this.timeDomain,
-  };
-
-  constructor(
-    keySelector: AnyKeySelector,
-    private readonly fn: KeyedProcessFunction<Key, unknown, unknown>,
-  ) {
-    super(keySelector);
-  }
-
-  emit(value: unknown, timestamp: number): void {
-    this.output.collect(value, timestamp);
-  }
-
-  override async open(): Promise<void> {
-    await openFunction(this.fn, this.runtimeContext(this.backend.stateAccess()));
-  }
-
-  override async close(): Promise<void> {
-    await super.close();
-    await closeFunction(this.fn);
+export class KeyedProcessOperator extends KeyedFunctionOperator<KeyedProcessFunction<Key, unknown, unknown>> {
+  constructor(keySelector: AnyKeySelector, fn: KeyedProcessFunction<Key, unknown, unknown>) {
+    super(fn, keySelector);
   }
 
   processElement(value: unknown, timestamp: number): void {
     this.setKeyFromRecord(value);
-    this.currentTimestamp = timestamp;
-    this.collector.timestamp = timestamp;
-    this.fn.processElement(value, this.context, this.collector);
+    this.setTimestamp(timestamp);
+    this.fn.processElement(value, this.keyedContext, this.collector);
   }
 
-  private fire(timestamp: number, domain: 'event-time' | 'processing-time'): void {
-    if (!this.fn.onTimer) return;
-    this.timeDomain = domain;
-    // Timer output carries the timer's time as its timestamp (event time), as in Flink.
-    this.currentTimestamp = domain === 'event-time' ? timestamp : NO_TIMESTAMP;
-    this.collector.timestamp = this.currentTimestamp;
-    this.fn.onTimer(timestamp, this.context, this.collector);
-  }
-
-  protected onEventTime(timestamp: number): void {
-    this.fire(timestamp, 'event-time');
-  }
-
-  protected onProcessingTime(timestamp: number): void {
-    this.fire(timestamp, 'processing-time');
+  protected onTimer(timestamp: number): void {
+    this.fn.onTimer?.(timestamp, this.keyedContext, this.collector);
   }
 }
 

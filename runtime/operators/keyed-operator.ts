@@ -1,13 +1,23 @@
 // The base of keyed operators: the key of each record selects the state and
 // timers it sees. Holds the heap keyed state backend and both timer queues.
 import type { KeySelector, TimerService } from '../api/functions.ts';
-import { checkKey, type Key } from '../state/key.ts';
-import { HeapKeyedStateBackend } from '../state/keyed-state-backend.ts';
+import { checkKey, type Key, type KeyId } from '../state/key.ts';
+import { HeapKeyedStateBackend, type KeyGroupStateSnapshot } from '../state/keyed-state-backend.ts';
 import { VOID_NAMESPACE, type Namespace } from '../state/state-table.ts';
 import { TimerQueue } from '../time/timer-service.ts';
 import { StreamOperator, type OperatorSetup } from './operator.ts';
 
 export type AnyKeySelector = KeySelector<unknown, Key>;
+
+type TimerEntry = [timestamp: number, keyId: KeyId, namespace: Namespace];
+
+/** A keyed operator's state and timers in one key group: the unit a snapshot is split into. */
+export interface KeyGroupSnapshot {
+  keyGroup: number;
+  states: KeyGroupStateSnapshot[];
+  eventTimers: TimerEntry[];
+  processingTimers: TimerEntry[];
+}
 
 export abstract class KeyedOperator extends StreamOperator {
   protected backend!: HeapKeyedStateBackend;
@@ -124,6 +134,47 @@ export abstract class KeyedOperator extends StreamOperator {
       deleteEventTimeTimer: (t) => this.deleteEventTimeTimer(t),
       deleteProcessingTimeTimer: (t) => this.deleteProcessingTimeTimer(t),
     };
+  }
+
+  /** Every key group of this subtask's range that holds state or timers. */
+  snapshotKeyedState(): KeyGroupSnapshot[] {
+    const { start, end } = this.backend.keyGroupRange;
+    const byGroup = new Map<number, KeyGroupSnapshot>();
+    const at = (keyGroup: number) => {
+      let snapshot = byGroup.get(keyGroup);
+      if (!snapshot) {
+        snapshot = { keyGroup, states: [], eventTimers: [], processingTimers: [] };
+        byGroup.set(keyGroup, snapshot);
+      }
+      return snapshot;
+    };
+    for (let keyGroup = start; keyGroup <= end; keyGroup++) {
+      const states = this.backend.snapshotKeyGroup(keyGroup);
+      if (states.length > 0) at(keyGroup).states = states;
+    }
+    for (const [timestamp, group, keyId, namespace] of this.eventTimers.entries()) {
+      at(start + group).eventTimers.push([timestamp, keyId, namespace]);
+    }
+    for (const [timestamp, group, keyId, namespace] of this.processingTimers.entries()) {
+      at(start + group).processingTimers.push([timestamp, keyId, namespace]);
+    }
+    return [...byGroup.values()].sort((a, b) => a.keyGroup - b.keyGroup);
+  }
+
+  /** Loads key groups of a snapshot (all of them inside this subtask's range); call after setup, before open. */
+  restoreKeyedState(snapshots: KeyGroupSnapshot[]): void {
+    const { start } = this.backend.keyGroupRange;
+    for (const snapshot of snapshots) {
+      this.backend.restoreKeyGroup(snapshot.keyGroup, snapshot.states);
+      const group = snapshot.keyGroup - start;
+      for (const [timestamp, keyId, namespace] of snapshot.eventTimers) {
+        this.eventTimers.register(timestamp, group, keyId, namespace);
+      }
+      for (const [timestamp, keyId, namespace] of snapshot.processingTimers) {
+        this.processingTimers.register(timestamp, group, keyId, namespace);
+      }
+    }
+    this.scheduleNextProcessingTimer();
   }
 
   /** Keyed state entries per state name (tests, metrics). */

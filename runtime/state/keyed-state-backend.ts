@@ -27,6 +27,15 @@ export class StateDescriptorConflictError extends BrookError {
   }
 }
 
+/** One state's entries in one key group, as written into a snapshot. */
+export interface KeyGroupStateSnapshot {
+  name: string;
+  kind: AnyStateDescriptor['kind'];
+  /** Values are stored with their TTL timestamps. */
+  ttl: boolean;
+  entries: [key: KeyId, namespace: Namespace, value: unknown][];
+}
+
 interface RegisteredState {
   descriptor: AnyStateDescriptor;
   table: StateTable<unknown>;
@@ -41,6 +50,11 @@ export class HeapKeyedStateBackend implements CurrentKeyScope {
   currentKeyId: KeyId = '';
   private currentKeyValue: Key = '';
   private readonly registered = new Map<string, RegisteredState>();
+  /** Tables restored from a snapshot whose descriptor has not been registered yet. */
+  private readonly restored = new Map<
+    string,
+    { kind: AnyStateDescriptor['kind']; ttl: boolean; table: StateTable<unknown> }
+  >();
   private readonly stateObjects = new Map<string, unknown>();
   private readonly now: () => number;
   /** The namespace that window-scoped state objects address. */
@@ -89,7 +103,21 @@ export class HeapKeyedStateBackend implements CurrentKeyScope {
       }
       return existing;
     }
-    const table = new StateTable<unknown>(keyGroupRangeSize(this.keyGroupRange));
+    const restored = this.restored.get(descriptor.name);
+    if (restored && restored.kind !== descriptor.kind) {
+      throw new BrookError(
+        'BROOK_STATE_DESCRIPTOR_CONFLICT',
+        `state '${descriptor.name}' was saved as ${restored.kind} state and is now requested as ${descriptor.kind} state`,
+      );
+    }
+    if (restored && restored.ttl !== (descriptor.ttl !== undefined)) {
+      throw new BrookError(
+        'BROOK_STATE_TTL_MISMATCH',
+        `state '${descriptor.name}' was saved ${restored.ttl ? 'with' : 'without'} TTL and is now requested ${restored.ttl ? 'without' : 'with'} it`,
+      );
+    }
+    this.restored.delete(descriptor.name);
+    const table = restored?.table ?? new StateTable<unknown>(keyGroupRangeSize(this.keyGroupRange));
     const ttl = descriptor.ttl ? new TtlPolicy(descriptor.ttl, this.now) : undefined;
     const cleanup = ttl
       ? new IncrementalCleanup(table, (stored) => purgeExpired(descriptor.kind, stored, ttl))
@@ -187,6 +215,46 @@ export class HeapKeyedStateBackend implements CurrentKeyScope {
         );
     }
     if (merged !== undefined) table.put(group, key, target, ttl ? ttl.wrap(merged) : merged);
+  }
+
+  /** The state of one key group (absolute index), as plain data for a snapshot. */
+  snapshotKeyGroup(keyGroup: number): KeyGroupStateSnapshot[] {
+    const group = keyGroup - this.keyGroupRange.start;
+    const tables = [
+      ...[...this.registered].map(([name, s]) => ({
+        name,
+        kind: s.descriptor.kind,
+        ttl: s.ttl !== undefined,
+        table: s.table,
+      })),
+      ...[...this.restored].map(([name, r]) => ({ name, ...r })),
+    ];
+    return tables
+      .map(({ name, kind, ttl, table }) => ({ name, kind, ttl, entries: table.entriesOf(group) }))
+      .filter((s) => s.entries.length > 0);
+  }
+
+  /** Loads a key group's state; the descriptors are matched by name when they register. */
+  restoreKeyGroup(keyGroup: number, states: KeyGroupStateSnapshot[]): void {
+    if (keyGroup < this.keyGroupRange.start || keyGroup > this.keyGroupRange.end) {
+      throw new BrookError(
+        'BROOK_KEY_GROUP_MISMATCH',
+        `key group ${keyGroup} is outside this subtask's range ${this.keyGroupRange.start}..${this.keyGroupRange.end}`,
+      );
+    }
+    const group = keyGroup - this.keyGroupRange.start;
+    for (const { name, kind, ttl, entries } of states) {
+      let target = this.registered.get(name)?.table;
+      if (!target) {
+        let restored = this.restored.get(name);
+        if (!restored) {
+          restored = { kind, ttl, table: new StateTable<unknown>(keyGroupRangeSize(this.keyGroupRange)) };
+          this.restored.set(name, restored);
+        }
+        target = restored.table;
+      }
+      for (const [key, namespace, value] of entries) target.put(group, key, namespace, value);
+    }
   }
 
   /** Entries held per state name (for tests and metrics). */

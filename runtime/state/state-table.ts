@@ -45,6 +45,15 @@ export class StateTable<V> {
     }
   }
 
+  /** Every (key, namespace, value) of one local key group. */
+  entriesOf(group: number): [key: KeyId, namespace: Namespace, value: V][] {
+    const result: [KeyId, Namespace, V][] = [];
+    for (const [key, byNamespace] of this.groups[group]!) {
+      for (const [namespace, value] of byNamespace) result.push([key, namespace, value]);
+    }
+    return result;
+  }
+
   /** Keys that have a value in `namespace`, with their local key group. */
   *keysIn(namespace: Namespace): Generator<[group: number, key: KeyId]> {
     for (let group = 0; group < this.groups.length; group++) {

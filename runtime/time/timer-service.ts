@@ -69,6 +69,16 @@ export class TimerQueue {
     }
   }
 
+  /** Every pending timer as (timestamp, local key group, key id, namespace). */
+  entries(): [timestamp: number, group: number, keyId: KeyId, namespace: Namespace][] {
+    const result: [number, number, KeyId, Namespace][] = [];
+    for (const [timestamp, byNamespace] of this.byTime) {
+      for (const [namespace, keys] of byNamespace)
+        for (const [keyId, group] of keys) result.push([timestamp, group, keyId, namespace]);
+    }
+    return result;
+  }
+
   /** The latest pending timestamp. */
   lastTimestamp(): number | undefined {
     let last: number | undefined;

@@ -1,5 +1,11 @@
 // StreamEnvironment: where a job starts. It holds the job's settings, creates
 // sources, records the sinks, and runs the job on the local mini-cluster.
+import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultCheckpointSettings, type CheckpointSettings } from '../checkpoint/coordinator.ts';
+import { openCheckpointStorage, type S3StorageOptions } from '../checkpoint/storage.ts';
+import type { RestartStrategy } from '../recovery/restart-strategy.ts';
 import { collectionSource } from '../connectors/collection-source.ts';
 import { dataGenerator, type DataGeneratorOptions } from '../connectors/datagen.ts';
 import type { Source, SourceSplit } from '../connectors/source.ts';
@@ -38,6 +44,33 @@ export class StreamEnvironment {
     channelCapacity: 4,
   };
   private clock: ProcessingTimeClock = systemClock;
+  private checkpointSettings: CheckpointSettings | undefined;
+  private checkpointStorageUri: string | undefined;
+  private checkpointStorageOptions: S3StorageOptions = {};
+  private restartStrategy: RestartStrategy | undefined;
+
+  /**
+   * Takes a checkpoint every `intervalMs` (aligned barriers, exactly-once by default),
+   * so a failed job restarts from its latest completed checkpoint.
+   */
+  enableCheckpointing(intervalMs: number, settings: Partial<Omit<CheckpointSettings, 'intervalMs'>> = {}): this {
+    if (!(intervalMs > 0)) throw new RangeError(`checkpoint interval must be > 0 ms, got ${intervalMs}`);
+    this.checkpointSettings = { ...defaultCheckpointSettings, ...settings, intervalMs };
+    return this;
+  }
+
+  /** Where checkpoints go: `file:///dir` or `s3://bucket/prefix` (default: a folder under the system temp dir). */
+  setCheckpointStorage(uri: string, s3Options: S3StorageOptions = {}): this {
+    this.checkpointStorageUri = uri;
+    this.checkpointStorageOptions = s3Options;
+    return this;
+  }
+
+  /** How failures are handled: default none without checkpointing, fixed-delay (unlimited, 1 s) with it, as in Flink. */
+  setRestartStrategy(strategy: RestartStrategy): this {
+    this.restartStrategy = strategy;
+    return this;
+  }
 
   /** A fresh id for a transformation; ids order operators by creation. */
   newId(): number {
@@ -127,12 +160,31 @@ export class StreamEnvironment {
   }
 
   /** Runs the job on the local mini-cluster until its sources end (or `signal` aborts it). */
-  async execute(jobName = 'Brook Job', options: { signal?: AbortSignal } = {}): Promise<JobExecutionResult> {
-    return runOnMiniCluster(this.getJobGraph(jobName), {
+  async execute(
+    jobName = 'Brook Job',
+    options: { signal?: AbortSignal; jobId?: string; onRestart?: (failure: unknown, delayMs: number) => void } = {},
+  ): Promise<JobExecutionResult> {
+    const graph = this.getJobGraph(jobName);
+    const jobId = options.jobId ?? randomUUID().replaceAll('-', '');
+    const checkpointing = this.checkpointSettings && {
+      settings: this.checkpointSettings,
+      storage: await openCheckpointStorage(
+        this.checkpointStorageUri ?? `file://${join(tmpdir(), 'brook-checkpoints')}`,
+        this.checkpointStorageOptions,
+      ),
+      jobId,
+    };
+    const restartStrategy =
+      this.restartStrategy ??
+      (checkpointing ? { kind: 'fixed-delay', attempts: Number.MAX_SAFE_INTEGER, delayMs: 1000 } : { kind: 'none' });
+    return runOnMiniCluster(graph, {
       clock: this.clock,
       autoWatermarkIntervalMs: this.settings.autoWatermarkIntervalMs,
       channelCapacity: this.settings.channelCapacity,
       signal: options.signal,
+      checkpointing,
+      restartStrategy,
+      onRestart: options.onRestart,
     });
   }
 }

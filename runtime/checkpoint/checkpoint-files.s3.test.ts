@@ -75,7 +75,7 @@ async function writeCheckpoint(storage: CheckpointStorage, jobId: string, checkp
     kind: 'checkpoint',
     timestamp: Date.now(),
     maxParallelism: 16,
-    operators: [{ uid: 'count-per-key', name: 'count', parallelism: 2, keyed }],
+    operators: [{ uid: 'count-per-key', name: 'count', parallelism: 2, keyed, operatorState: [] }],
   };
   await writeMetadata(storage, directory, metadata);
 }

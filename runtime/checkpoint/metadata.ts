@@ -21,11 +21,14 @@ const keyedStateHandle = z.object({
   keyGroups: z.array(byteRange.extend({ keyGroup: z.number().int().nonnegative() })),
 });
 
+const operatorStateHandle = byteRange.extend({ subtask: z.number().int().nonnegative(), file: z.string().min(1) });
+
 const operatorMetadata = z.object({
   uid: z.string().min(1),
   name: z.string(),
   parallelism: z.number().int().positive(),
   keyed: z.array(keyedStateHandle),
+  operatorState: z.array(operatorStateHandle),
 });
 
 export const checkpointMetadataSchema = z.object({
@@ -40,6 +43,8 @@ export const checkpointMetadataSchema = z.object({
 
 export type CheckpointMetadata = z.infer<typeof checkpointMetadataSchema>;
 export type KeyedStateHandle = z.infer<typeof keyedStateHandle>;
+export type OperatorStateHandle = z.infer<typeof operatorStateHandle>;
+export type OperatorMetadata = z.infer<typeof operatorMetadata>;
 
 export class CheckpointCorruptError extends BrookError {
   constructor(

@@ -22,7 +22,13 @@ export interface EndOfInputEvent {
   kind: 'end';
 }
 
-export type StreamEvent = WatermarkEvent | WatermarkStatusEvent | EndOfInputEvent;
+/** Checkpoint barrier n: everything before it belongs to checkpoint n (asynchronous barrier snapshotting). */
+export interface BarrierEvent {
+  kind: 'barrier';
+  checkpointId: number;
+}
+
+export type StreamEvent = WatermarkEvent | WatermarkStatusEvent | EndOfInputEvent | BarrierEvent;
 
 export const END_OF_INPUT: EndOfInputEvent = Object.freeze({ kind: 'end' });
 export const IDLE: WatermarkStatusEvent = Object.freeze({ kind: 'status', idle: true });

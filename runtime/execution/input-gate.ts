@@ -10,6 +10,7 @@ export type GateOutput =
   | { kind: 'watermark'; timestamp: number }
   | { kind: 'status'; idle: boolean }
   | { kind: 'end' }
+  | { kind: 'barrier'; checkpointId: number }
   | undefined;
 
 export class InputGate {
@@ -19,10 +20,22 @@ export class InputGate {
   private next = 0;
   private reportedIdle = false;
   private finished = false;
+  /** The checkpoint whose barrier some channels delivered; undefined when no alignment runs. */
+  private aligning: number | undefined;
+  private readonly delivered: boolean[];
 
-  constructor(readonly channels: LocalChannel[]) {
+  /**
+   * With `alignBarriers` (exactly-once), a channel that delivered barrier n is
+   * not read again until every channel has: nothing after the barrier may
+   * reach the state before the snapshot. Without it (at-least-once), channels keep flowing.
+   */
+  constructor(
+    readonly channels: LocalChannel[],
+    private readonly alignBarriers = true,
+  ) {
     this.combiner = new WatermarkCombiner(channels.length);
     this.ended = channels.map(() => false);
+    this.delivered = channels.map(() => false);
   }
 
   get isFinished(): boolean {
@@ -35,9 +48,15 @@ export class InputGate {
     for (let tried = 0; tried < n; tried++) {
       const index = this.next;
       this.next = (index + 1) % n;
+      if (this.alignBarriers && this.delivered[index]) continue;
       const item = this.channels[index]!.poll();
       if (item === undefined) continue;
       switch (item.kind) {
+        case 'barrier': {
+          this.delivered[index] = true;
+          this.aligning = item.checkpointId;
+          return this.alignmentComplete() ?? this.poll();
+        }
         case 'records':
           return item;
         case 'watermark': {
@@ -59,6 +78,8 @@ export class InputGate {
             this.finished = true;
             return { kind: 'end' };
           }
+          const aligned = this.alignmentComplete();
+          if (aligned) return aligned;
           if (advanced !== undefined) return { kind: 'watermark', timestamp: advanced };
           return this.poll();
         }
@@ -67,14 +88,27 @@ export class InputGate {
     return undefined;
   }
 
+  /** Barrier n for the whole input, once every channel still open has delivered it. */
+  private alignmentComplete(): GateOutput {
+    if (this.aligning === undefined) return undefined;
+    for (let i = 0; i < this.channels.length; i++) if (!this.delivered[i] && !this.ended[i]) return undefined;
+    const checkpointId = this.aligning;
+    this.aligning = undefined;
+    this.delivered.fill(false);
+    return { kind: 'barrier', checkpointId };
+  }
+
   private statusChange(): GateOutput {
     if (this.combiner.isIdle === this.reportedIdle) return undefined;
     this.reportedIdle = this.combiner.isIdle;
     return { kind: 'status', idle: this.reportedIdle };
   }
 
+  /** True when a readable (not blocked by alignment) channel has items. */
   hasData(): boolean {
-    for (const channel of this.channels) if (channel.length > 0) return true;
+    for (let i = 0; i < this.channels.length; i++) {
+      if (this.channels[i]!.length > 0 && !(this.alignBarriers && this.delivered[i])) return true;
+    }
     return false;
   }
 }

@@ -11,13 +11,22 @@ import { ChainOutput, type Consumers } from './chain-output.ts';
 import { LocalChannel } from './channel.ts';
 import { InputGate } from './input-gate.ts';
 import { RecordWriter } from './record-writer.ts';
-import { Task } from './task.ts';
+import { Task, type CheckpointAcknowledger } from './task.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CheckpointCoordinator, type CheckpointSettings, type CoordinatedTask } from '../checkpoint/coordinator.ts';
+import { chooseCheckpointToRestore } from '../checkpoint/restore-selection.ts';
+import { planRestore, type RestorePlan } from '../checkpoint/restore-plan.ts';
+import type { CheckpointStorage } from '../checkpoint/storage.ts';
+import { staticSplitEnumerator } from '../connectors/source.ts';
+import type { OperatorSnapshot } from '../operators/operator.ts';
+import { decideRestart, initialRestartState, type RestartStrategy } from '../recovery/restart-strategy.ts';
 import { annotate } from './user-function-error.ts';
 
 export class JobExecutionError extends BrookError {
-  constructor(jobName: string, cause: unknown) {
+  constructor(jobName: string, cause: unknown, restartOutcome?: string) {
     const reason = cause instanceof Error ? cause.message : String(cause);
-    super('BROOK_JOB_FAILED', `job '${jobName}' failed: ${reason}`, { cause });
+    const outcome = restartOutcome ? ` (not restarted: ${restartOutcome})` : '';
+    super('BROOK_JOB_FAILED', `job '${jobName}' failed: ${reason}${outcome}`, { cause });
   }
 }
 
@@ -33,6 +42,12 @@ export interface MiniClusterOptions {
   /** Batches (and events) a channel holds before its producer waits. */
   channelCapacity: number;
   signal?: AbortSignal;
+  checkpointing?: { settings: CheckpointSettings; storage: CheckpointStorage; jobId: string };
+  restartStrategy: RestartStrategy;
+  /** State to start from (a savepoint or a checkpoint). */
+  restore?: RestorePlan;
+  /** Called when a failed job is about to be restarted. */
+  onRestart?: (failure: unknown, delayMs: number) => void;
 }
 
 export interface JobExecutionResult {
@@ -40,6 +55,8 @@ export interface JobExecutionResult {
   durationMs: number;
   /** Operator instances by node uid, for inspection after the job (tests, metrics). */
   operators: Map<string, StreamOperator[]>;
+  /** How often the job was restarted after a failure. */
+  restarts: number;
 }
 
 /** Channels of one network edge: channels[producerSubtask][consumerSubtask] (pointwise for forward edges). */
@@ -55,61 +72,166 @@ function createEdgeChannels(edge: JobEdge, capacity: number): EdgeChannels {
   );
 }
 
+/** Runs the job, restarting it from the latest completed checkpoint as the restart strategy allows. */
 export async function runOnMiniCluster(graph: JobGraph, options: MiniClusterOptions): Promise<JobExecutionResult> {
   const started = Date.now();
+  let restartState = initialRestartState;
+  let restore = options.restore;
+  let nextCheckpointId = (restore?.checkpointId ?? 0) + 1;
+  for (let attempt = 0; ; attempt++) {
+    const outcome = await runAttempt(graph, options, restore, nextCheckpointId);
+    nextCheckpointId = outcome.nextCheckpointId;
+    if (outcome.failure === undefined) {
+      return {
+        jobName: graph.jobName,
+        durationMs: Date.now() - started,
+        operators: outcome.operators,
+        restarts: attempt,
+      };
+    }
+    if (outcome.failure instanceof JobCancelledError) throw outcome.failure;
+    const decision = decideRestart(options.restartStrategy, restartState, Date.now());
+    restartState = decision.state;
+    if (!decision.restart) throw new JobExecutionError(graph.jobName, outcome.failure, decision.reason);
+    options.onRestart?.(outcome.failure, decision.delayMs);
+    await sleep(decision.delayMs);
+    if (options.signal?.aborted) throw new JobCancelledError(graph.jobName);
+    restore = (await latestRestorePlan(graph, options)) ?? restore;
+  }
+}
+
+/** The plan for the newest usable checkpoint of this job, if checkpointing is on and one completed. */
+async function latestRestorePlan(graph: JobGraph, options: MiniClusterOptions): Promise<RestorePlan | undefined> {
+  const checkpointing = options.checkpointing;
+  if (!checkpointing) return undefined;
+  const job = {
+    uids: graph.nodes.map((n) => n.uid),
+    maxParallelism: graph.maxParallelism,
+    allowNonRestoredState: false,
+  };
+  let plan: RestorePlan | undefined;
+  await chooseCheckpointToRestore(checkpointing.storage, checkpointing.jobId, async (metadata, directory) => {
+    plan = await planRestore(checkpointing.storage, directory, metadata, job);
+  });
+  return plan;
+}
+
+interface AttemptOutcome {
+  failure: unknown;
+  operators: Map<string, StreamOperator[]>;
+  nextCheckpointId: number;
+}
+
+async function runAttempt(
+  graph: JobGraph,
+  options: MiniClusterOptions,
+  restore: RestorePlan | undefined,
+  firstCheckpointId: number,
+): Promise<AttemptOutcome> {
   const networkEdges = graph.edges.filter((e) => graph.vertexOf.get(e.source) !== graph.vertexOf.get(e.target));
   const channels = new Map<JobEdge, EdgeChannels>(
     networkEdges.map((e) => [e, createEdgeChannels(e, options.channelCapacity)]),
   );
   const operatorsByUid = new Map<string, StreamOperator[]>();
   const tasks: Task[] = [];
+  const coordinated: CoordinatedTask[] = [];
   const sourceReaders = new Map<number, SourceOperator[]>();
+  const acknowledgers = new Map<Task, CoordinatedTask>();
+  let coordinator: CheckpointCoordinator | undefined;
+  let failure: unknown;
+  const cancelAll = () => tasks.forEach((t) => t.cancel());
+  const fail = (error: unknown) => {
+    failure ??= error;
+    cancelAll();
+  };
 
   for (const vertex of graph.vertices) {
     for (let subtask = 0; subtask < vertex.parallelism; subtask++) {
-      tasks.push(createTask(graph, vertex, subtask, channels, options, operatorsByUid, sourceReaders));
+      const checkpoints = {
+        acknowledge: (id: number, snapshots: OperatorSnapshot[]) => coordinator?.acknowledge(view, id, snapshots),
+      };
+      const task = createTask(graph, vertex, subtask, channels, options, operatorsByUid, sourceReaders, checkpoints);
+      const view: CoordinatedTask = {
+        subtask,
+        operators: vertex.nodes.map((n) => ({ uid: n.uid, name: n.name, parallelism: n.parallelism })),
+        isSource: vertex.nodes[0]!.transformation.kind === 'source',
+        isFinished: () => task.isFinished,
+        trigger: (id) => task.triggerCheckpoint(id),
+        notifyComplete: (id) => task.notifyCheckpointComplete(id),
+      };
+      tasks.push(task);
+      coordinated.push(view);
+      acknowledgers.set(task, view);
     }
   }
+  if (options.checkpointing) {
+    const { settings, storage, jobId } = options.checkpointing;
+    coordinator = new CheckpointCoordinator(
+      settings,
+      storage,
+      jobId,
+      graph.maxParallelism,
+      coordinated,
+      fail,
+      firstCheckpointId,
+    );
+  }
 
-  let failure: unknown;
-  const cancelAll = () => tasks.forEach((t) => t.cancel());
-  const onAbort = () => {
-    failure ??= new JobCancelledError(graph.jobName);
-    cancelAll();
-  };
+  const onAbort = () => fail(new JobCancelledError(graph.jobName));
   options.signal?.addEventListener('abort', onAbort);
   try {
+    if (restore) await restoreOperators(graph, operatorsByUid, restore);
     await Promise.all(tasks.map((t) => t.open()));
-    for (const [nodeId, readers] of sourceReaders) await startEnumerator(graph, nodeId, readers);
-    await Promise.all(
-      tasks.map((task) =>
-        task.run().catch((error: unknown) => {
-          failure ??= error;
-          cancelAll();
-        }),
-      ),
-    );
+    for (const [nodeId, readers] of sourceReaders) await startEnumerator(graph, nodeId, readers, restore);
+    coordinator?.start();
+    await Promise.all(tasks.map((task) => task.run().catch(fail)));
   } catch (error) {
-    failure ??= error;
-    cancelAll();
+    fail(error);
   } finally {
+    coordinator?.stop();
     options.signal?.removeEventListener('abort', onAbort);
     for (const channelsOfEdge of channels.values()) for (const row of channelsOfEdge) for (const c of row) c?.release();
     await Promise.allSettled(tasks.map((t) => t.close()));
   }
-  if (failure instanceof JobCancelledError) throw failure;
-  if (failure !== undefined) throw new JobExecutionError(graph.jobName, failure);
-  return { jobName: graph.jobName, durationMs: Date.now() - started, operators: operatorsByUid };
+  const lastCompleted = coordinator?.completed.at(-1);
+  return {
+    failure,
+    operators: operatorsByUid,
+    nextCheckpointId: Math.max(firstCheckpointId, (lastCompleted ?? 0) + 1) + (coordinator ? 1 : 0),
+  };
 }
 
-async function startEnumerator(graph: JobGraph, nodeId: number, readers: SourceOperator[]): Promise<void> {
+/** Loads each operator instance's part of the restored state, before the operators open. */
+async function restoreOperators(
+  graph: JobGraph,
+  operatorsByUid: Map<string, StreamOperator[]>,
+  plan: RestorePlan,
+): Promise<void> {
+  for (const node of graph.nodes) {
+    const instances = operatorsByUid.get(node.uid) ?? [];
+    for (const [subtask, operator] of instances.entries()) {
+      operator.restoreState(await plan.forSubtask(node.uid, node.parallelism, subtask));
+    }
+  }
+}
+
+async function startEnumerator(
+  graph: JobGraph,
+  nodeId: number,
+  readers: SourceOperator[],
+  restore: RestorePlan | undefined,
+): Promise<void> {
   const node = graph.nodes.find((n) => n.id === nodeId)!;
   if (node.transformation.kind !== 'source') return;
-  const enumerator = node.transformation.source.createEnumerator({
+  const context = {
     parallelism: readers.length,
-    assignSplits: (subtask, splits: SourceSplit[]) => readers[subtask]!.reader.addSplits(splits),
-    signalNoMoreSplits: (subtask) => readers[subtask]!.reader.notifyNoMoreSplits(),
-  });
+    assignSplits: (subtask: number, splits: SourceSplit[]) => readers[subtask]!.reader.addSplits(splits),
+    signalNoMoreSplits: (subtask: number) => readers[subtask]!.reader.notifyNoMoreSplits(),
+  };
+  // Restored splits carry their positions; they are dealt to the new readers, whatever their number.
+  const enumerator = restore
+    ? staticSplitEnumerator(context, restore.splitsOf(node.uid) as SourceSplit[])
+    : node.transformation.source.createEnumerator(context);
   await enumerator.start();
   readers.forEach((_, subtask) => enumerator.addReader(subtask));
 }
@@ -122,6 +244,7 @@ function createTask(
   options: MiniClusterOptions,
   operatorsByUid: Map<string, StreamOperator[]>,
   sourceReaders: Map<number, SourceOperator[]>,
+  checkpoints: CheckpointAcknowledger,
 ): Task {
   const operators = vertex.nodes.map((node) => {
     const t = node.transformation;
@@ -199,10 +322,18 @@ function createTask(
             .map((row) => row[subtask])
             .filter((c): c is LocalChannel => c !== undefined),
         ),
+        options.checkpointing?.settings.mode !== 'at-least-once',
       );
     })
     .filter((g): g is InputGate => g !== undefined);
 
-  taskRef.current = new Task({ name: vertex.name, subtaskIndex: subtask, operators, gates, writers: allWriters });
+  taskRef.current = new Task({
+    name: vertex.name,
+    subtaskIndex: subtask,
+    operators,
+    gates,
+    writers: allWriters,
+    checkpoints,
+  });
   return taskRef.current;
 }

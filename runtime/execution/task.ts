@@ -2,15 +2,20 @@
 // reads and the writers it feeds, run as a loop that interleaves input batches
 // with "mails" (timers, periodic watermarks) so a callback never runs mid-record.
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { StreamOperator } from '../operators/operator.ts';
+import type { OperatorSnapshot, StreamOperator } from '../operators/operator.ts';
 import type { SourceOperator } from '../operators/source-operator.ts';
 import { WatermarkCombiner } from '../time/watermark-combiner.ts';
-import { END_OF_INPUT, MAX_WATERMARK } from './elements.ts';
+import { END_OF_INPUT, MAX_WATERMARK, type BarrierEvent } from './elements.ts';
 import type { InputGate } from './input-gate.ts';
 import type { RecordWriter } from './record-writer.ts';
 import { annotate, describeRecord } from './user-function-error.ts';
 
 export const SOURCE_BATCH_SIZE = 512;
+
+/** Where a task hands its snapshot when it has taken its part of a checkpoint. */
+export interface CheckpointAcknowledger {
+  acknowledge(checkpointId: number, snapshots: OperatorSnapshot[]): void;
+}
 
 export interface TaskParts {
   name: string;
@@ -20,6 +25,7 @@ export interface TaskParts {
   /** The head operator's inputs: [input 1] or [input 1, input 2]; none for a source task. */
   gates: InputGate[];
   writers: RecordWriter[];
+  checkpoints?: CheckpointAcknowledger;
 }
 
 export class Task {
@@ -28,6 +34,12 @@ export class Task {
   private cancelled = false;
   private readonly head: StreamOperator;
   private readonly inputWatermarks: WatermarkCombiner;
+  /** A checkpoint a source task was asked to take at its next step. */
+  private triggeredCheckpoint: number | undefined;
+  /** Inputs whose barrier for the running alignment arrived (two-input tasks align across inputs). */
+  private readonly alignedInputs = new Set<number>();
+  private backgroundWork: Promise<void>[] = [];
+  private finished = false;
 
   constructor(private readonly parts: TaskParts) {
     this.head = parts.operators[0]!;
@@ -57,6 +69,41 @@ export class Task {
     return new Promise((resolve) => (this.wake = resolve));
   }
 
+  get isFinished(): boolean {
+    return this.finished;
+  }
+
+  /** Asks a source task to take checkpoint `checkpointId` between two reads. */
+  triggerCheckpoint(checkpointId: number): void {
+    this.mail(() => (this.triggeredCheckpoint = checkpointId));
+  }
+
+  /** Checkpoint `checkpointId` completed everywhere: operators may commit side effects. */
+  notifyCheckpointComplete(checkpointId: number): void {
+    this.mail(() => {
+      for (const operator of this.parts.operators) {
+        const done = operator.notifyCheckpointComplete(checkpointId);
+        if (done) this.backgroundWork.push(done);
+      }
+    });
+  }
+
+  /** Takes this task's part of a checkpoint: pre-barrier work, snapshot, barrier downstream, acknowledgement. */
+  private async performCheckpoint(checkpointId: number): Promise<void> {
+    for (const operator of this.parts.operators) await operator.prepareSnapshotPreBarrier(checkpointId);
+    const snapshots = this.parts.operators.map((operator) => operator.snapshotState(checkpointId));
+    const barrier: BarrierEvent = { kind: 'barrier', checkpointId };
+    for (const writer of this.parts.writers) writer.broadcastEvent(barrier);
+    this.parts.checkpoints?.acknowledge(checkpointId, snapshots);
+  }
+
+  private async takeTriggeredCheckpoint(): Promise<void> {
+    const checkpointId = this.triggeredCheckpoint;
+    if (checkpointId === undefined) return;
+    this.triggeredCheckpoint = undefined;
+    await this.performCheckpoint(checkpointId);
+  }
+
   cancel(): void {
     this.cancelled = true;
     this.notify();
@@ -83,6 +130,11 @@ export class Task {
     for (const operator of this.parts.operators) {
       const pending = operator.pendingWork();
       if (pending) await pending;
+    }
+    if (this.backgroundWork.length > 0) {
+      const work = this.backgroundWork;
+      this.backgroundWork = [];
+      await Promise.all(work);
     }
   }
 
@@ -111,6 +163,7 @@ export class Task {
     }
     await this.drainPendingWork();
     for (const writer of this.parts.writers) writer.broadcastEvent(END_OF_INPUT);
+    this.finished = true;
   }
 
   private async runSource(): Promise<void> {
@@ -118,6 +171,7 @@ export class Task {
     let lastYield = Date.now();
     while (!this.cancelled) {
       this.runMails();
+      await this.takeTriggeredCheckpoint();
       await this.waitForDownstream();
       let status;
       try {
@@ -148,11 +202,12 @@ export class Task {
       for (let tried = 0; tried < gates.length && !progressed; tried++) {
         const input = next;
         next = (next + 1) % gates.length;
-        if (gates[input]!.isFinished) continue;
+        if (gates[input]!.isFinished || this.alignedInputs.has(input)) continue;
         const item = gates[input]!.poll();
         if (item === undefined) continue;
         progressed = true;
-        this.processGateItem(input, item);
+        if (item.kind === 'barrier') await this.onInputBarrier(input, item.checkpointId);
+        else this.processGateItem(input, item);
       }
       if (gates.every((g) => g.isFinished)) return;
       if (progressed) {
@@ -161,13 +216,26 @@ export class Task {
         await this.waitForDownstream();
       } else {
         this.flushWriters();
-        if (gates.some((g) => g.hasData()) || this.mails.length > 0) continue;
+        if (gates.some((g, i) => !this.alignedInputs.has(i) && g.hasData()) || this.mails.length > 0) continue;
         await this.signal();
       }
     }
   }
 
-  private processGateItem(input: number, item: NonNullable<ReturnType<InputGate['poll']>>): void {
+  /** Barrier n arrived on one input; once every open input has it, the task takes its snapshot. */
+  private async onInputBarrier(input: number, checkpointId: number): Promise<void> {
+    this.alignedInputs.add(input);
+    const open = this.parts.gates.filter((g, i) => !g.isFinished || this.alignedInputs.has(i)).length;
+    if (this.alignedInputs.size < open) return;
+    this.alignedInputs.clear();
+    this.flushWriters();
+    await this.performCheckpoint(checkpointId);
+  }
+
+  private processGateItem(
+    input: number,
+    item: Exclude<NonNullable<ReturnType<InputGate['poll']>>, { kind: 'barrier' }>,
+  ): void {
     const head = this.head;
     switch (item.kind) {
       case 'records': {

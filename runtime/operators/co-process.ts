@@ -17,6 +17,7 @@ import type { AnyStateDescriptor, MapStateDescriptor } from '../state/descriptor
 import type { Key } from '../state/key.ts';
 import type { AnyKeySelector } from './keyed-operator.ts';
 import { KeyedFunctionOperator } from './keyed-function-operator.ts';
+import type { OperatorRestore, OperatorSnapshot } from './operator.ts';
 import { TimestampedCollector, timestampOrUndefined, UserFunctionOperator } from './stateless.ts';
 
 export class CoProcessOperator extends UserFunctionOperator<CoProcessFunction<unknown, unknown, unknown>> {
@@ -108,6 +109,17 @@ export class BroadcastProcessOperator extends UserFunctionOperator<
     this.store,
   );
 
+  override snapshotState(checkpointId: number): OperatorSnapshot {
+    const snapshot = super.snapshotState(checkpointId);
+    snapshot.operator.broadcast = this.store.snapshot();
+    return snapshot;
+  }
+
+  override restoreState(restore: OperatorRestore): void {
+    super.restoreState(restore);
+    this.store.restore(restore.operator.broadcast);
+  }
+
   processElement(value: unknown, timestamp: number): void {
     this.currentTimestamp = this.collector.timestamp = timestamp;
     this.fn.processElement(value, this.contexts.readOnly, this.collector);
@@ -147,6 +159,17 @@ export class KeyedBroadcastProcessOperator extends KeyedFunctionOperator<
 
   constructor(keySelector: AnyKeySelector, fn: KeyedBroadcastProcessFunction<Key, unknown, unknown, unknown>) {
     super(fn, keySelector);
+  }
+
+  override snapshotState(checkpointId: number): OperatorSnapshot {
+    const snapshot = super.snapshotState(checkpointId);
+    snapshot.operator.broadcast = this.store.snapshot();
+    return snapshot;
+  }
+
+  override restoreState(restore: OperatorRestore): void {
+    super.restoreState(restore);
+    this.store.restore(restore.operator.broadcast);
   }
 
   processElement(value: unknown, timestamp: number): void {

@@ -5,7 +5,7 @@ import { checkKey, type Key, type KeyId } from '../state/key.ts';
 import { HeapKeyedStateBackend, type KeyGroupStateSnapshot } from '../state/keyed-state-backend.ts';
 import { VOID_NAMESPACE, type Namespace } from '../state/state-table.ts';
 import { TimerQueue } from '../time/timer-service.ts';
-import { StreamOperator, type OperatorSetup } from './operator.ts';
+import { StreamOperator, type OperatorRestore, type OperatorSetup, type OperatorSnapshot } from './operator.ts';
 
 export type AnyKeySelector = KeySelector<unknown, Key>;
 
@@ -134,6 +134,15 @@ export abstract class KeyedOperator extends StreamOperator {
       deleteEventTimeTimer: (t) => this.deleteEventTimeTimer(t),
       deleteProcessingTimeTimer: (t) => this.deleteProcessingTimeTimer(t),
     };
+  }
+
+  override snapshotState(checkpointId: number): OperatorSnapshot {
+    return { ...super.snapshotState(checkpointId), keyed: this.snapshotKeyedState() };
+  }
+
+  override restoreState(restore: OperatorRestore): void {
+    super.restoreState(restore);
+    this.restoreKeyedState(restore.keyed);
   }
 
   /** Every key group of this subtask's range that holds state or timers. */

@@ -8,7 +8,8 @@ import type { Output } from '../execution/output.ts';
 import { MIN_WATERMARK } from '../execution/elements.ts';
 import type { KeyGroupRange } from '../state/key-groups.ts';
 import type { Key } from '../state/key.ts';
-import { HeapOperatorStateStore } from '../state/operator-state.ts';
+import { HeapOperatorStateStore, type OperatorListMode } from '../state/operator-state.ts';
+import type { KeyGroupSnapshot } from './keyed-operator.ts';
 import type { KeyedStateAccess } from '../state/state-access.ts';
 import type { ProcessingTimeClock } from '../time/processing-time.ts';
 
@@ -25,6 +26,34 @@ export interface OperatorSetup {
   clock: ProcessingTimeClock;
   /** Runs `callback` in the task's mailbox at processing time `timestamp`; returns a cancel function. */
   scheduleAt(timestamp: number, callback: () => void): () => void;
+}
+
+/** Per-subtask state that is not keyed: small, stored whole, redistributed on restore. */
+export interface OperatorStateSnapshot {
+  /** Operator list states by name: 'split' lists are divided among instances on restore, 'union' lists given to all. */
+  lists: Record<string, { mode: OperatorListMode; values: unknown[] }>;
+  /** Broadcast states by name (identical on every instance). */
+  broadcast: Record<string, [unknown, unknown][]>;
+  /** Source splits with their positions. */
+  splits: unknown[];
+  /** Sink committables pre-committed for checkpoints not yet known to be complete. */
+  committables: [checkpointId: number, committables: unknown[]][];
+}
+
+export function emptyOperatorState(): OperatorStateSnapshot {
+  return { lists: {}, broadcast: {}, splits: [], committables: [] };
+}
+
+/** What an operator instance contributes to a checkpoint. */
+export interface OperatorSnapshot {
+  keyed: KeyGroupSnapshot[];
+  operator: OperatorStateSnapshot;
+}
+
+/** What an operator instance gets back on restore (already redistributed for its subtask). */
+export interface OperatorRestore {
+  keyed: KeyGroupSnapshot[];
+  operator: OperatorStateSnapshot;
 }
 
 export class KeyedStateUnavailableError extends BrookError {
@@ -83,6 +112,31 @@ export abstract class StreamOperator {
   pendingWork(): Promise<void> | undefined {
     return undefined;
   }
+
+  /** Work before the barrier goes on, such as a sink flushing and pre-committing. */
+  prepareSnapshotPreBarrier(_checkpointId: number): void | Promise<void> {}
+
+  /**
+   * Captures this instance's state for checkpoint `checkpointId`. The returned data
+   * must not change afterwards (it is serialised before the task moves on).
+   */
+  snapshotState(_checkpointId: number): OperatorSnapshot {
+    const snapshot: OperatorSnapshot = { keyed: [], operator: emptyOperatorState() };
+    for (const [name, list] of this.operatorState.lists) {
+      snapshot.operator.lists[name] = { mode: list.mode, values: [...list.values] };
+    }
+    return snapshot;
+  }
+
+  /** Loads restored state; called after setup, before open. */
+  restoreState(restore: OperatorRestore): void {
+    for (const [name, list] of Object.entries(restore.operator.lists)) {
+      this.operatorState.lists.set(name, { mode: list.mode, values: [...list.values] });
+    }
+  }
+
+  /** Checkpoint `checkpointId` is complete everywhere: side effects tied to it may become visible. */
+  notifyCheckpointComplete(_checkpointId: number): void | Promise<void> {}
 
   /** The runtime context handed to a user function's `open`. */
   protected runtimeContext(keyedState?: KeyedStateAccess): RuntimeContext {

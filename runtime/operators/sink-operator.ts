@@ -2,13 +2,15 @@
 import type { Sink, SinkContext, SinkWriter, Committer, CommittingSinkWriter } from '../connectors/sink.ts';
 import { isTwoPhaseCommitting } from '../connectors/sink.ts';
 import { NO_TIMESTAMP } from '../execution/elements.ts';
-import { StreamOperator } from './operator.ts';
+import { StreamOperator, type OperatorRestore, type OperatorSnapshot } from './operator.ts';
 import { timestampOrUndefined } from './stateless.ts';
 
 export class SinkOperator extends StreamOperator {
   private writer!: SinkWriter<unknown>;
   private committer: Committer<unknown> | undefined;
   private pending: Promise<void>[] = [];
+  /** Pre-committed, waiting for their checkpoint to complete; part of every snapshot until committed. */
+  private readonly pendingCommits = new Map<number, unknown[]>();
   private currentTimestamp = NO_TIMESTAMP;
   private readonly context: SinkContext = {
     timestamp: () => timestampOrUndefined(this.currentTimestamp),
@@ -50,12 +52,45 @@ export class SinkOperator extends StreamOperator {
     return Promise.all(batch).then(() => undefined);
   }
 
+  /** Pre-commit at the barrier: what was written since the last checkpoint is sealed and remembered. */
+  override async prepareSnapshotPreBarrier(checkpointId: number): Promise<void> {
+    await this.pendingWork();
+    await this.writer.flush?.(false);
+    if (!this.committer) return;
+    const committables = await (this.writer as CommittingSinkWriter<unknown, unknown>).prepareCommit();
+    if (committables.length > 0) this.pendingCommits.set(checkpointId, committables);
+  }
+
+  override snapshotState(checkpointId: number): OperatorSnapshot {
+    const snapshot = super.snapshotState(checkpointId);
+    snapshot.operator.committables = [...this.pendingCommits];
+    return snapshot;
+  }
+
+  /** Committables restored from a checkpoint are committed again (commits are idempotent). */
+  override restoreState(restore: OperatorRestore): void {
+    super.restoreState(restore);
+    for (const [checkpointId, committables] of restore.operator.committables) {
+      this.pendingCommits.set(checkpointId, committables);
+    }
+  }
+
+  override async notifyCheckpointComplete(checkpointId: number): Promise<void> {
+    for (const [id, committables] of [...this.pendingCommits]) {
+      if (id > checkpointId) continue;
+      await this.committer!.commit(committables);
+      this.pendingCommits.delete(id);
+    }
+  }
+
   /** End of a bounded job: flush, then pre-commit and commit what is left. */
   override async finish(): Promise<void> {
     await this.pendingWork();
     await this.writer.flush?.(true);
     if (this.committer) {
       const committables = await (this.writer as CommittingSinkWriter<unknown, unknown>).prepareCommit();
+      for (const restored of this.pendingCommits.values()) await this.committer.commit(restored);
+      this.pendingCommits.clear();
       if (committables.length > 0) await this.committer.commit(committables);
     }
   }

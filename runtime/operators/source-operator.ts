@@ -5,7 +5,7 @@ import type { ReaderOutput, Source, SourceReader, SourceSplit, SplitOutput } fro
 import { MAX_WATERMARK, NO_TIMESTAMP } from '../execution/elements.ts';
 import { WatermarkCombiner } from '../time/watermark-combiner.ts';
 import type { WatermarkGenerator, WatermarkOutput, WatermarkStrategy } from '../time/watermark-strategy.ts';
-import { StreamOperator } from './operator.ts';
+import { StreamOperator, type OperatorSnapshot } from './operator.ts';
 
 interface SplitState {
   index: number;
@@ -134,6 +134,12 @@ export class SourceOperator extends StreamOperator implements ReaderOutput<unkno
     });
     this.advance(this.combiner.finish(split.index));
     this.splits.delete(splitId);
+  }
+
+  override snapshotState(checkpointId: number): OperatorSnapshot {
+    const snapshot = super.snapshotState(checkpointId);
+    snapshot.operator.splits = this.reader.snapshotState(checkpointId);
+    return snapshot;
   }
 
   /** End of input: the final watermark closes event time downstream. */

@@ -34,6 +34,15 @@ export class BroadcastStateStore {
     };
   }
 
+  /** Every broadcast state as entries, for a snapshot. */
+  snapshot(): Record<string, [unknown, unknown][]> {
+    return Object.fromEntries([...this.maps].map(([name, map]) => [name, [...map]]));
+  }
+
+  restore(states: Record<string, [unknown, unknown][]>): void {
+    for (const [name, entries] of Object.entries(states)) this.maps.set(name, new Map(entries));
+  }
+
   readOnly<K, V>(name: string): ReadOnlyBroadcastState<K, V> {
     const state = this.get<K, V>(name);
     return { get: (key) => state.get(key), contains: (key) => state.contains(key), entries: () => state.entries() };

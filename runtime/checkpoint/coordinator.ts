@@ -1,0 +1,194 @@
+// The checkpoint coordinator of one job: triggers checkpoints at the sources on
+// an interval, gathers every task's acknowledgement, writes the state files and
+// then `_metadata` (the moment the checkpoint completes), tells every task it is
+// complete (sinks commit), and keeps the newest `retained` checkpoints.
+import { BrookError } from '../errors.ts';
+import type { OperatorSnapshot } from '../operators/operator.ts';
+import { writeKeyedState } from './keyed-state-file.ts';
+import { METADATA_VERSION, writeMetadata, type OperatorMetadata } from './metadata.ts';
+import { writeOperatorState } from './operator-state-file.ts';
+import { checkpointDirectory } from './restore-selection.ts';
+import type { CheckpointStorage } from './storage.ts';
+
+export interface CheckpointSettings {
+  intervalMs: number;
+  mode: 'exactly-once' | 'at-least-once';
+  timeoutMs: number;
+  minPauseMs: number;
+  /** Consecutive failed checkpoints tolerated before the job fails. */
+  tolerableFailures: number;
+  retained: number;
+}
+
+export const defaultCheckpointSettings: Omit<CheckpointSettings, 'intervalMs'> = {
+  mode: 'exactly-once',
+  timeoutMs: 600_000,
+  minPauseMs: 0,
+  tolerableFailures: 0,
+  retained: 1,
+};
+
+/** A task as the coordinator sees it: which operators it runs (by uid) and how to reach it. */
+export interface CoordinatedTask {
+  subtask: number;
+  operators: { uid: string; name: string; parallelism: number }[];
+  isSource: boolean;
+  isFinished(): boolean;
+  trigger(checkpointId: number): void;
+  notifyComplete(checkpointId: number): void;
+}
+
+export class CheckpointFailedError extends BrookError {
+  constructor(checkpointId: number, reason: string, options?: { cause?: unknown }) {
+    super('BROOK_CHECKPOINT_FAILED', `checkpoint ${checkpointId} failed: ${reason}`, options);
+  }
+}
+
+interface Pending {
+  id: number;
+  startedAt: number;
+  awaiting: number;
+  operators: Map<string, OperatorMetadata>;
+  writes: Promise<void>[];
+  timer: NodeJS.Timeout;
+}
+
+export class CheckpointCoordinator {
+  private nextId: number;
+  private pending: Pending | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private lastCompletedAt = 0;
+  private consecutiveFailures = 0;
+  private stopped = false;
+  /** Ids of completed checkpoints, oldest first. */
+  readonly completed: number[] = [];
+
+  constructor(
+    private readonly settings: CheckpointSettings,
+    private readonly storage: CheckpointStorage,
+    private readonly jobId: string,
+    private readonly maxParallelism: number,
+    private readonly tasks: CoordinatedTask[],
+    private readonly onJobFailure: (error: Error) => void,
+    firstCheckpointId = 1,
+  ) {
+    this.nextId = firstCheckpointId;
+  }
+
+  start(): void {
+    this.schedule(this.settings.intervalMs);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    if (this.pending) clearTimeout(this.pending.timer);
+    this.pending = undefined;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.trigger(), delayMs);
+  }
+
+  /** Starts the next checkpoint unless one runs or a task has finished (then no new checkpoint can complete). */
+  private trigger(): void {
+    if (this.stopped || this.pending) return;
+    const sincePrevious = Date.now() - this.lastCompletedAt;
+    if (sincePrevious < this.settings.minPauseMs) return this.schedule(this.settings.minPauseMs - sincePrevious);
+    if (this.tasks.some((t) => t.isFinished())) return;
+    const id = this.nextId++;
+    this.pending = {
+      id,
+      startedAt: Date.now(),
+      awaiting: this.tasks.length,
+      operators: new Map(),
+      writes: [],
+      timer: setTimeout(
+        () => this.fail(id, `not complete after ${this.settings.timeoutMs} ms`),
+        this.settings.timeoutMs,
+      ),
+    };
+    for (const task of this.tasks) if (task.isSource) task.trigger(id);
+  }
+
+  /**
+   * A task took its part of checkpoint `checkpointId`. Its state is serialised
+   * now (so later changes cannot leak in) and written in the background.
+   */
+  acknowledge(task: CoordinatedTask, checkpointId: number, snapshots: OperatorSnapshot[]): void {
+    const pending = this.pending;
+    if (!pending || pending.id !== checkpointId) return; // a late acknowledgement of an aborted checkpoint
+    const directory = checkpointDirectory(this.jobId, checkpointId);
+    snapshots.forEach((snapshot, i) => {
+      const { uid, name, parallelism } = task.operators[i]!;
+      let entry = pending.operators.get(uid);
+      if (!entry) {
+        entry = { uid, name, parallelism, keyed: [], operatorState: [] };
+        pending.operators.set(uid, entry);
+      }
+      const record = entry;
+      if (snapshot.keyed.length > 0) {
+        const write = writeKeyedState(this.storage, directory, uid, task.subtask, snapshot.keyed);
+        pending.writes.push(write.then((handle) => void record.keyed.push(handle)));
+      }
+      const write = writeOperatorState(this.storage, directory, uid, task.subtask, snapshot.operator);
+      pending.writes.push(write.then((handle) => void record.operatorState.push(handle)));
+    });
+    pending.awaiting--;
+    if (pending.awaiting === 0) void this.complete(pending);
+  }
+
+  private async complete(pending: Pending): Promise<void> {
+    try {
+      await Promise.all(pending.writes);
+      if (this.pending !== pending) return;
+      const operators = [...pending.operators.values()].map((o) => ({
+        ...o,
+        keyed: [...o.keyed].sort((a, b) => a.subtask - b.subtask),
+        operatorState: [...o.operatorState].sort((a, b) => a.subtask - b.subtask),
+      }));
+      await writeMetadata(this.storage, checkpointDirectory(this.jobId, pending.id), {
+        version: METADATA_VERSION,
+        jobId: this.jobId,
+        checkpointId: pending.id,
+        kind: 'checkpoint',
+        timestamp: pending.startedAt,
+        maxParallelism: this.maxParallelism,
+        operators,
+      });
+    } catch (error) {
+      this.fail(pending.id, (error as Error).message, error);
+      return;
+    }
+    if (this.pending !== pending) return;
+    clearTimeout(pending.timer);
+    this.pending = undefined;
+    this.consecutiveFailures = 0;
+    this.lastCompletedAt = Date.now();
+    this.completed.push(pending.id);
+    for (const task of this.tasks) task.notifyComplete(pending.id);
+    await this.dropOldCheckpoints();
+    this.schedule(this.settings.intervalMs);
+  }
+
+  private async dropOldCheckpoints(): Promise<void> {
+    while (this.completed.length > this.settings.retained) {
+      const id = this.completed.shift()!;
+      await this.storage.deleteAll(`${checkpointDirectory(this.jobId, id)}/`).catch(() => {});
+    }
+  }
+
+  private fail(checkpointId: number, reason: string, cause?: unknown): void {
+    if (!this.pending || this.pending.id !== checkpointId) return;
+    clearTimeout(this.pending.timer);
+    this.pending = undefined;
+    this.consecutiveFailures++;
+    if (this.consecutiveFailures > this.settings.tolerableFailures) {
+      this.onJobFailure(new CheckpointFailedError(checkpointId, reason, { cause }));
+      return;
+    }
+    this.schedule(this.settings.intervalMs);
+  }
+}

@@ -1,0 +1,109 @@
+// Exactly-once state under failure: a keyed count over a generated input, with
+// a user function that throws once at a random record, restarted by the
+// restart strategy from the latest checkpoint. The final per-key counts must
+// equal an independent count of the input: nothing lost, nothing counted twice.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import {
+  StreamEnvironment,
+  forMonotonousTimestamps,
+  valueState,
+  type KeyedProcessFunction,
+  type ValueState,
+} from '../index.ts';
+import { SeededRandom, seedFor } from '../connectors/random.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'brook-exactly-once-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+interface Event {
+  user: string;
+  seq: number;
+}
+
+const RECORDS = 6000;
+const generate = (i: number, random: SeededRandom): Event => ({ user: `user-${random.int(0, 30)}`, seq: i });
+
+/** Counts per user in keyed state; reports each user's count once, when event time ends. */
+const countPerUser: KeyedProcessFunction<string, Event, [string, number]> & { count?: ValueState<number> } = {
+  open(ctx) {
+    this.count = ctx.getState(valueState<number>('count'));
+  },
+  processElement(_event, ctx) {
+    this.count!.update((this.count!.value() ?? 0) + 1);
+    ctx.timerService().registerEventTimeTimer(Number.MAX_SAFE_INTEGER - 1);
+  },
+  onTimer(_timestamp, ctx, out) {
+    out.collect([ctx.getCurrentKey(), this.count!.value()!]);
+  },
+};
+
+for (const seed of [1, 2, 3]) {
+  for (const parallelism of [1, 3]) {
+    test(`a failure at a random record (seed ${seed}, parallelism ${parallelism}) is recovered from a checkpoint with every count exact`, async () => {
+      const failAt = new SeededRandom().reset(seed * 7919).int(RECORDS / 4, (RECORDS * 3) / 4);
+      let failed = false;
+      let seenAfterRestart = 0;
+      const env = new StreamEnvironment()
+        .setParallelism(parallelism)
+        .enableCheckpointing(20)
+        .setCheckpointStorage(`file://${root}/seed-${seed}-p${parallelism}`)
+        .setRestartStrategy({ kind: 'fixed-delay', attempts: 3, delayMs: 10 });
+      const out = env
+        .fromGenerator(
+          { count: RECORDS, seed, generate, recordsPerSecond: 12_000 },
+          forMonotonousTimestamps<Event>().withTimestampAssigner((e) => e.seq),
+        )
+        .map((e) => {
+          if (failed) seenAfterRestart++;
+          if (e.seq === failAt && !failed) {
+            failed = true;
+            throw new Error(`injected failure at record ${failAt}`);
+          }
+          return e;
+        })
+        .keyBy((e) => e.user)
+        .process(countPerUser)
+        .uid('count-per-user')
+        .collect();
+      const restarts: unknown[] = [];
+      const result = await env.execute('exactly-once', { onRestart: (failure) => restarts.push(failure) });
+
+      const expected = new Map<string, number>();
+      const random = new SeededRandom();
+      for (let i = 0; i < RECORDS; i++) {
+        const { user } = generate(i, random.reset(seedFor(seed, i)));
+        expected.set(user, (expected.get(user) ?? 0) + 1);
+      }
+      assert.ok(failed, 'the failure was injected');
+      // Resumed from a checkpoint, not from the start: the records before it were not read again.
+      assert.ok(seenAfterRestart < RECORDS - RECORDS / 8, `read ${seenAfterRestart} records after the restart`);
+      assert.equal(result.restarts, 1);
+      assert.equal(restarts.length, 1);
+      assert.deepEqual(new Map(out.values), expected);
+      assert.equal(out.values.length, expected.size, 'each user reported once');
+    });
+  }
+}
+
+test('when the restart strategy gives up, the job fails with the root cause and the reason', async () => {
+  const env = new StreamEnvironment()
+    .enableCheckpointing(20)
+    .setCheckpointStorage(`file://${root}/gives-up`)
+    .setRestartStrategy({ kind: 'fixed-delay', attempts: 2, delayMs: 5 });
+  env
+    .fromGenerator({ count: 1000, generate: (i) => i })
+    .map((i) => {
+      if (i === 500) throw new Error('always broken');
+      return i;
+    })
+    .name('broken')
+    .collect();
+  await assert.rejects(
+    env.execute('gives-up'),
+    /operator 'broken' failed on record 500: always broken \(not restarted: fixed-delay restart strategy exhausted its 2 attempts\)/,
+  );
+});

@@ -1,7 +1,9 @@
 // `brook run JOB`: loads a job module, builds its pipeline and runs it on the
 // local mini-cluster in this process. Ctrl-C cancels the job.
 import { existsSync } from 'node:fs';
-import { resolve, sep } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve, sep } from 'node:path';
+import { JobControl } from '../runtime/execution/job-control.ts';
 import { pathToFileURL } from 'node:url';
 import { StreamEnvironment } from '../runtime/api/environment.ts';
 import { JobCancelledError } from '../runtime/execution/mini-cluster.ts';
@@ -10,13 +12,28 @@ import { UsageError } from './usage-error.ts';
 
 export type JobBuilder = (env: StreamEnvironment, args: string[]) => void | Promise<void>;
 
+interface RunOptions {
+  savepointDir: string;
+}
+
 /** The `--set` keys `brook run` understands so far, named as in Flink's configuration. */
-const settings: Record<string, (env: StreamEnvironment, value: string) => void> = {
+const settings: Record<string, (env: StreamEnvironment, value: string, run: RunOptions) => void> = {
+  'execution.checkpointing.interval': (env, v) =>
+    env.enableCheckpointing(positiveInt('execution.checkpointing.interval', v)),
+  'state.checkpoints.dir': (env, v) => env.setCheckpointStorage(storageUri('state.checkpoints.dir', v)),
+  'state.savepoints.dir': (_env, v, run) => void (run.savepointDir = storageUri('state.savepoints.dir', v)),
   'parallelism.default': (env, v) => env.setParallelism(positiveInt('parallelism.default', v)),
   'pipeline.max-parallelism': (env, v) => env.setMaxParallelism(positiveInt('pipeline.max-parallelism', v)),
   'pipeline.auto-watermark-interval': (env, v) =>
     env.setAutoWatermarkInterval(nonNegativeInt('pipeline.auto-watermark-interval', v)),
 };
+
+function storageUri(key: string, value: string): string {
+  if (!/^(file:\/\/\/|s3:\/\/[^/]+)/.test(value)) {
+    throw new UsageError(`brook run: --set ${key} must be a file:///path or s3://bucket/prefix URI, got '${value}'`);
+  }
+  return value.replace(/\/+$/, '');
+}
 
 function positiveInt(key: string, value: string): number {
   if (!/^[1-9][0-9]*$/.test(value))
@@ -64,17 +81,15 @@ export interface RunFlags {
 
 export async function runJob(jobPath: string, flags: RunFlags, jobArgs: string[]): Promise<number> {
   if (flags.config !== undefined) throw new UsageError('brook run: --config is not implemented yet (issue #5)');
-  if (flags['from-savepoint'] !== undefined) {
-    throw new UsageError('brook run: --from-savepoint is not implemented yet (issue #4)');
-  }
   const env = new StreamEnvironment();
+  const run: RunOptions = { savepointDir: `file://${join(tmpdir(), 'brook-savepoints')}` };
   for (const assignment of flags.set ?? []) {
     const [key, value] = [assignment.slice(0, assignment.indexOf('=')), assignment.slice(assignment.indexOf('=') + 1)];
     const apply = settings[key];
     if (!apply) {
       throw new UsageError(`brook run: unknown setting '${key}' in --set (known: ${Object.keys(settings).join(', ')})`);
     }
-    apply(env, value);
+    apply(env, value, run);
   }
   if (flags.parallelism !== undefined) env.setParallelism(flags.parallelism);
 
@@ -82,17 +97,38 @@ export async function runJob(jobPath: string, flags: RunFlags, jobArgs: string[]
   await build(env, jobArgs);
   const jobName = jobNameOf(jobPath);
 
+  // Ctrl-C (or SIGTERM) stops the job with a savepoint; a second one cancels it.
   const abort = new AbortController();
-  const onSignal = () => abort.abort();
+  const control = new JobControl();
+  const onSignal = () => {
+    if (abort.signal.aborted) return;
+    process.once('SIGINT', () => abort.abort());
+    const target = `${run.savepointDir}/savepoint-${jobName}-${Date.now()}`;
+    console.error(`brook run: stopping job '${jobName}' with a savepoint (Ctrl-C again cancels)`);
+    control.stopWithSavepoint(target).catch((error: unknown) => {
+      console.error(`brook run: savepoint failed, cancelling: ${describeCauseChain(error)}`);
+      abort.abort();
+    });
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const result = await env.execute(jobName, { signal: abort.signal });
+    const result = await env.execute(jobName, {
+      signal: abort.signal,
+      control,
+      fromSavepoint: flags['from-savepoint'],
+      onRestart: (failure, delayMs) =>
+        console.error(`brook run: job failed, restarting in ${delayMs} ms: ${describeCauseChain(failure)}`),
+    });
+    if (result.savepoint) {
+      console.error(`brook run: job '${result.jobName}' stopped with savepoint ${result.savepoint}`);
+      console.log(result.savepoint);
+      return 0;
+    }
     console.error(`brook run: job '${result.jobName}' finished in ${(result.durationMs / 1000).toFixed(1)} s`);
     return 0;
   } catch (error) {
     if (error instanceof JobCancelledError) {
-      // Stop-with-savepoint arrives with checkpoints (issue #4); until then Ctrl-C cancels.
       console.error(`brook run: job '${jobName}' cancelled`);
       return 130;
     }

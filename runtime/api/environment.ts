@@ -4,7 +4,10 @@ import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultCheckpointSettings, type CheckpointSettings } from '../checkpoint/coordinator.ts';
-import { openCheckpointStorage, type S3StorageOptions } from '../checkpoint/storage.ts';
+import { openCheckpointStorage, type CheckpointStorage, type S3StorageOptions } from '../checkpoint/storage.ts';
+import { readMetadata } from '../checkpoint/metadata.ts';
+import { planRestore, type RestorePlan } from '../checkpoint/restore-plan.ts';
+import { splitDirectoryUri, type JobControl } from '../execution/job-control.ts';
 import type { RestartStrategy } from '../recovery/restart-strategy.ts';
 import { collectionSource } from '../connectors/collection-source.ts';
 import { dataGenerator, type DataGeneratorOptions } from '../connectors/datagen.ts';
@@ -16,6 +19,20 @@ import { DEFAULT_MAX_PARALLELISM, checkParallelism } from '../state/key-groups.t
 import { systemClock, type ProcessingTimeClock } from '../time/processing-time.ts';
 import type { WatermarkStrategy } from '../time/watermark-strategy.ts';
 import { DataStream } from './data-stream.ts';
+
+export interface ExecuteOptions {
+  /** Aborting cancels the job. */
+  signal?: AbortSignal;
+  /** Names the job's checkpoints (default: a new random id). */
+  jobId?: string;
+  onRestart?: (failure: unknown, delayMs: number) => void;
+  /** A handle for savepoints while the job runs. */
+  control?: JobControl;
+  /** Start from this savepoint (or retained checkpoint) directory. */
+  fromSavepoint?: string;
+  /** Drop state of operators the job no longer has instead of refusing the savepoint. */
+  allowNonRestoredState?: boolean;
+}
 
 export interface EnvironmentSettings {
   parallelism: number;
@@ -160,11 +177,17 @@ export class StreamEnvironment {
   }
 
   /** Runs the job on the local mini-cluster until its sources end (or `signal` aborts it). */
-  async execute(
-    jobName = 'Brook Job',
-    options: { signal?: AbortSignal; jobId?: string; onRestart?: (failure: unknown, delayMs: number) => void } = {},
-  ): Promise<JobExecutionResult> {
+  async execute(jobName = 'Brook Job', options: ExecuteOptions = {}): Promise<JobExecutionResult> {
     const graph = this.getJobGraph(jobName);
+    const openStorage = (uri: string) => openCheckpointStorage(uri, this.checkpointStorageOptions);
+    const restore = options.fromSavepoint
+      ? await this.planSavepointRestore(
+          options.fromSavepoint,
+          graph,
+          options.allowNonRestoredState ?? false,
+          openStorage,
+        )
+      : undefined;
     const jobId = options.jobId ?? randomUUID().replaceAll('-', '');
     const checkpointing = this.checkpointSettings && {
       settings: this.checkpointSettings,
@@ -185,6 +208,25 @@ export class StreamEnvironment {
       checkpointing,
       restartStrategy,
       onRestart: options.onRestart,
+      control: options.control,
+      openStorage,
+      restore,
+    });
+  }
+
+  private async planSavepointRestore(
+    uri: string,
+    graph: JobGraph,
+    allowNonRestoredState: boolean,
+    openStorage: (uri: string) => Promise<CheckpointStorage>,
+  ): Promise<RestorePlan> {
+    const { parent, name } = splitDirectoryUri(uri);
+    const storage = await openStorage(parent);
+    const metadata = await readMetadata(storage, name);
+    return planRestore(storage, name, metadata, {
+      uids: graph.nodes.map((n) => n.uid),
+      maxParallelism: graph.maxParallelism,
+      allowNonRestoredState,
     });
   }
 }

@@ -44,8 +44,19 @@ export class CheckpointFailedError extends BrookError {
   }
 }
 
+/** Where a checkpoint goes and what happens when it completes. */
+interface Target {
+  storage: CheckpointStorage;
+  directory: string;
+  kind: 'checkpoint' | 'savepoint';
+  /** Tell tasks it completed (sinks commit); intermediate savepoints do not, as in Flink. */
+  notify: boolean;
+  done?: { resolve(result: { uri: string; checkpointId: number }): void; reject(error: Error): void };
+}
+
 interface Pending {
   id: number;
+  target: Target;
   startedAt: number;
   awaiting: number;
   operators: Map<string, OperatorMetadata>;
@@ -64,8 +75,9 @@ export class CheckpointCoordinator {
   readonly completed: number[] = [];
 
   constructor(
-    private readonly settings: CheckpointSettings,
-    private readonly storage: CheckpointStorage,
+    /** Without an interval the coordinator takes savepoints only. */
+    private readonly settings: Omit<CheckpointSettings, 'intervalMs'> & { intervalMs: number | undefined },
+    private readonly storage: CheckpointStorage | undefined,
     private readonly jobId: string,
     private readonly maxParallelism: number,
     private readonly tasks: CoordinatedTask[],
@@ -76,18 +88,47 @@ export class CheckpointCoordinator {
   }
 
   start(): void {
-    this.schedule(this.settings.intervalMs);
+    if (this.settings.intervalMs !== undefined) this.schedule(this.settings.intervalMs);
+  }
+
+  /**
+   * Takes a savepoint into `directory` of `storage` (as soon as no checkpoint
+   * runs); resolves with its URI. `notify` lets sinks commit (stop-with-savepoint).
+   */
+  triggerSavepoint(
+    storage: CheckpointStorage,
+    directory: string,
+    notify: boolean,
+  ): Promise<{ uri: string; checkpointId: number }> {
+    return new Promise((resolve, reject) => {
+      const attempt = () => {
+        if (this.stopped) return reject(new BrookError('BROOK_JOB_NOT_RUNNING', 'the job is not running'));
+        if (this.tasks.some((t) => t.isFinished())) {
+          return reject(
+            new BrookError('BROOK_JOB_FINISHING', 'the job is finishing: a savepoint needs every task running'),
+          );
+        }
+        if (this.pending) return void setTimeout(attempt, 10);
+        this.begin({ storage, directory, kind: 'savepoint', notify, done: { resolve, reject } });
+      };
+      attempt();
+    });
   }
 
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
-    if (this.pending) clearTimeout(this.pending.timer);
+    if (this.pending) {
+      clearTimeout(this.pending.timer);
+      this.pending.target.done?.reject(
+        new BrookError('BROOK_JOB_NOT_RUNNING', 'the job stopped before the savepoint completed'),
+      );
+    }
     this.pending = undefined;
   }
 
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
+  private schedule(delayMs: number | undefined): void {
+    if (this.stopped || delayMs === undefined) return;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.trigger(), delayMs);
   }
@@ -97,10 +138,16 @@ export class CheckpointCoordinator {
     if (this.stopped || this.pending) return;
     const sincePrevious = Date.now() - this.lastCompletedAt;
     if (sincePrevious < this.settings.minPauseMs) return this.schedule(this.settings.minPauseMs - sincePrevious);
-    if (this.tasks.some((t) => t.isFinished())) return;
+    if (this.tasks.some((t) => t.isFinished()) || !this.storage) return;
+    this.begin({ storage: this.storage, directory: '', kind: 'checkpoint', notify: true });
+  }
+
+  private begin(target: Target): void {
     const id = this.nextId++;
+    if (target.kind === 'checkpoint') target.directory = checkpointDirectory(this.jobId, id);
     this.pending = {
       id,
+      target,
       startedAt: Date.now(),
       awaiting: this.tasks.length,
       operators: new Map(),
@@ -120,7 +167,7 @@ export class CheckpointCoordinator {
   acknowledge(task: CoordinatedTask, checkpointId: number, snapshots: OperatorSnapshot[]): void {
     const pending = this.pending;
     if (!pending || pending.id !== checkpointId) return; // a late acknowledgement of an aborted checkpoint
-    const directory = checkpointDirectory(this.jobId, checkpointId);
+    const { storage, directory } = pending.target;
     snapshots.forEach((snapshot, i) => {
       const { uid, name, parallelism } = task.operators[i]!;
       let entry = pending.operators.get(uid);
@@ -130,10 +177,10 @@ export class CheckpointCoordinator {
       }
       const record = entry;
       if (snapshot.keyed.length > 0) {
-        const write = writeKeyedState(this.storage, directory, uid, task.subtask, snapshot.keyed);
+        const write = writeKeyedState(storage, directory, uid, task.subtask, snapshot.keyed);
         pending.writes.push(write.then((handle) => void record.keyed.push(handle)));
       }
-      const write = writeOperatorState(this.storage, directory, uid, task.subtask, snapshot.operator);
+      const write = writeOperatorState(storage, directory, uid, task.subtask, snapshot.operator);
       pending.writes.push(write.then((handle) => void record.operatorState.push(handle)));
     });
     pending.awaiting--;
@@ -149,11 +196,11 @@ export class CheckpointCoordinator {
         keyed: [...o.keyed].sort((a, b) => a.subtask - b.subtask),
         operatorState: [...o.operatorState].sort((a, b) => a.subtask - b.subtask),
       }));
-      await writeMetadata(this.storage, checkpointDirectory(this.jobId, pending.id), {
+      await writeMetadata(pending.target.storage, pending.target.directory, {
         version: METADATA_VERSION,
         jobId: this.jobId,
         checkpointId: pending.id,
-        kind: 'checkpoint',
+        kind: pending.target.kind,
         timestamp: pending.startedAt,
         maxParallelism: this.maxParallelism,
         operators,
@@ -167,23 +214,34 @@ export class CheckpointCoordinator {
     this.pending = undefined;
     this.consecutiveFailures = 0;
     this.lastCompletedAt = Date.now();
-    this.completed.push(pending.id);
-    for (const task of this.tasks) task.notifyComplete(pending.id);
-    await this.dropOldCheckpoints();
+    const { target } = pending;
+    if (target.notify) for (const task of this.tasks) task.notifyComplete(pending.id);
+    target.done?.resolve({ uri: target.storage.uriOf(target.directory), checkpointId: pending.id });
+    if (target.kind === 'checkpoint') {
+      this.completed.push(pending.id);
+      await this.dropOldCheckpoints();
+    }
     this.schedule(this.settings.intervalMs);
   }
 
   private async dropOldCheckpoints(): Promise<void> {
     while (this.completed.length > this.settings.retained) {
       const id = this.completed.shift()!;
-      await this.storage.deleteAll(`${checkpointDirectory(this.jobId, id)}/`).catch(() => {});
+      await this.storage!.deleteAll(`${checkpointDirectory(this.jobId, id)}/`).catch(() => {});
     }
   }
 
   private fail(checkpointId: number, reason: string, cause?: unknown): void {
     if (!this.pending || this.pending.id !== checkpointId) return;
+    const { target } = this.pending;
     clearTimeout(this.pending.timer);
     this.pending = undefined;
+    if (target.done) {
+      // A failed savepoint fails its request, not the job.
+      target.done.reject(new CheckpointFailedError(checkpointId, reason, { cause }));
+      this.schedule(this.settings.intervalMs);
+      return;
+    }
     this.consecutiveFailures++;
     if (this.consecutiveFailures > this.settings.tolerableFailures) {
       this.onJobFailure(new CheckpointFailedError(checkpointId, reason, { cause }));

@@ -13,7 +13,14 @@ import { InputGate } from './input-gate.ts';
 import { RecordWriter } from './record-writer.ts';
 import { Task, type CheckpointAcknowledger } from './task.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CheckpointCoordinator, type CheckpointSettings, type CoordinatedTask } from '../checkpoint/coordinator.ts';
+import {
+  CheckpointCoordinator,
+  defaultCheckpointSettings,
+  type CheckpointSettings,
+  type CoordinatedTask,
+} from '../checkpoint/coordinator.ts';
+import type { JobControl } from './job-control.ts';
+import { splitDirectoryUri } from './job-control.ts';
 import { chooseCheckpointToRestore } from '../checkpoint/restore-selection.ts';
 import { planRestore, type RestorePlan } from '../checkpoint/restore-plan.ts';
 import type { CheckpointStorage } from '../checkpoint/storage.ts';
@@ -48,6 +55,9 @@ export interface MiniClusterOptions {
   restore?: RestorePlan;
   /** Called when a failed job is about to be restarted. */
   onRestart?: (failure: unknown, delayMs: number) => void;
+  /** Savepoints on request; needs `openStorage` to reach their directories. */
+  control?: JobControl;
+  openStorage?: (uri: string) => Promise<CheckpointStorage>;
 }
 
 export interface JobExecutionResult {
@@ -57,6 +67,8 @@ export interface JobExecutionResult {
   operators: Map<string, StreamOperator[]>;
   /** How often the job was restarted after a failure. */
   restarts: number;
+  /** Set when the job ended by stop-with-savepoint: where the savepoint is. */
+  savepoint?: string;
 }
 
 /** Channels of one network edge: channels[producerSubtask][consumerSubtask] (pointwise for forward edges). */
@@ -87,6 +99,7 @@ export async function runOnMiniCluster(graph: JobGraph, options: MiniClusterOpti
         durationMs: Date.now() - started,
         operators: outcome.operators,
         restarts: attempt,
+        savepoint: outcome.savepoint,
       };
     }
     if (outcome.failure instanceof JobCancelledError) throw outcome.failure;
@@ -118,6 +131,7 @@ async function latestRestorePlan(graph: JobGraph, options: MiniClusterOptions): 
 
 interface AttemptOutcome {
   failure: unknown;
+  savepoint?: string;
   operators: Map<string, StreamOperator[]>;
   nextCheckpointId: number;
 }
@@ -164,18 +178,28 @@ async function runAttempt(
       acknowledgers.set(task, view);
     }
   }
-  if (options.checkpointing) {
-    const { settings, storage, jobId } = options.checkpointing;
-    coordinator = new CheckpointCoordinator(
-      settings,
-      storage,
-      jobId,
-      graph.maxParallelism,
-      coordinated,
-      fail,
-      firstCheckpointId,
-    );
-  }
+  const checkpointing = options.checkpointing;
+  coordinator = new CheckpointCoordinator(
+    checkpointing?.settings ?? { ...defaultCheckpointSettings, intervalMs: undefined },
+    checkpointing?.storage,
+    checkpointing?.jobId ?? graph.jobName,
+    graph.maxParallelism,
+    coordinated,
+    fail,
+    firstCheckpointId,
+  );
+  let stoppedWithSavepoint: { uri: string; checkpointId: number } | undefined;
+  options.control?.attach(async (uri, stop) => {
+    if (!options.openStorage) throw new BrookError('BROOK_SAVEPOINT_UNAVAILABLE', 'savepoints need a storage opener');
+    const { parent, name } = splitDirectoryUri(uri);
+    // Intermediate savepoints commit nothing (as in Flink); stop-with-savepoint commits once the tasks halted.
+    const savepoint = await coordinator.triggerSavepoint(await options.openStorage(parent), name, false);
+    if (stop) {
+      stoppedWithSavepoint = savepoint;
+      cancelAll();
+    }
+    return savepoint.uri;
+  });
 
   const onAbort = () => fail(new JobCancelledError(graph.jobName));
   options.signal?.addEventListener('abort', onAbort);
@@ -185,9 +209,13 @@ async function runAttempt(
     for (const [nodeId, readers] of sourceReaders) await startEnumerator(graph, nodeId, readers, restore);
     coordinator?.start();
     await Promise.all(tasks.map((task) => task.run().catch(fail)));
+    if (stoppedWithSavepoint && failure === undefined) {
+      for (const task of tasks) await task.completeCheckpointNow(stoppedWithSavepoint.checkpointId);
+    }
   } catch (error) {
     fail(error);
   } finally {
+    options.control?.attach(undefined);
     coordinator?.stop();
     options.signal?.removeEventListener('abort', onAbort);
     for (const channelsOfEdge of channels.values()) for (const row of channelsOfEdge) for (const c of row) c?.release();
@@ -196,6 +224,7 @@ async function runAttempt(
   const lastCompleted = coordinator?.completed.at(-1);
   return {
     failure,
+    savepoint: stoppedWithSavepoint?.uri,
     operators: operatorsByUid,
     nextCheckpointId: Math.max(firstCheckpointId, (lastCompleted ?? 0) + 1) + (coordinator ? 1 : 0),
   };

@@ -88,6 +88,11 @@ export class Task {
     });
   }
 
+  /** For a stopped task: runs the completion of `checkpointId` directly (stop-with-savepoint). */
+  async completeCheckpointNow(checkpointId: number): Promise<void> {
+    for (const operator of this.parts.operators) await operator.notifyCheckpointComplete(checkpointId);
+  }
+
   /** Takes this task's part of a checkpoint: pre-barrier work, snapshot, barrier downstream, acknowledgement. */
   private async performCheckpoint(checkpointId: number): Promise<void> {
     for (const operator of this.parts.operators) await operator.prepareSnapshotPreBarrier(checkpointId);

@@ -1,0 +1,110 @@
+// Savepoints: stop a job with a savepoint at parallelism 2, restore it at 1
+// and at 4, and the final results equal an uninterrupted run's; a savepoint
+// with state for an operator the job lost is refused unless allowed.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { JobControl } from '../execution/job-control.ts';
+import {
+  StreamEnvironment,
+  forMonotonousTimestamps,
+  valueState,
+  type KeyedProcessFunction,
+  type ValueState,
+} from '../index.ts';
+import type { SeededRandom } from '../connectors/random.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'brook-savepoints-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+interface Event {
+  user: string;
+  amount: number;
+  seq: number;
+}
+
+const RECORDS = 4000;
+const generate = (i: number, r: SeededRandom): Event => ({ user: `u${r.int(0, 25)}`, amount: r.int(1, 50), seq: i });
+
+const sumPerUser: KeyedProcessFunction<string, Event, [string, number, number]> & {
+  sum?: ValueState<number>;
+  count?: ValueState<number>;
+} = {
+  open(ctx) {
+    this.sum = ctx.getState(valueState<number>('sum'));
+    this.count = ctx.getState(valueState<number>('count'));
+  },
+  processElement(e, ctx) {
+    this.sum!.update((this.sum!.value() ?? 0) + e.amount);
+    this.count!.update((this.count!.value() ?? 0) + 1);
+    ctx.timerService().registerEventTimeTimer(Number.MAX_SAFE_INTEGER - 1);
+  },
+  onTimer(_t, ctx, out) {
+    out.collect([ctx.getCurrentKey(), this.sum!.value()!, this.count!.value()!]);
+  },
+};
+
+function build(parallelism: number, recordsPerSecond?: number) {
+  const env = new StreamEnvironment().setParallelism(parallelism);
+  const results = env
+    .fromGenerator(
+      { count: RECORDS, seed: 5, generate, recordsPerSecond, splits: 4 },
+      forMonotonousTimestamps<Event>().withTimestampAssigner((e) => e.seq),
+    )
+    .uid('events')
+    .keyBy((e) => e.user)
+    .process(sumPerUser)
+    .uid('sum-per-user')
+    .collect();
+  return { env, results };
+}
+
+const sorted = (rows: [string, number, number][]) => [...rows].sort((a, b) => a[0].localeCompare(b[0]));
+
+test('a savepoint taken at parallelism 2 restores at 1 and at 4 with results equal to an uninterrupted run', async () => {
+  const uninterrupted = build(2);
+  await uninterrupted.env.execute('uninterrupted');
+  const expected = sorted(uninterrupted.results.values);
+  assert.ok(expected.length > 0);
+
+  for (const restoreParallelism of [1, 4]) {
+    const first = build(2, 8000);
+    const control = new JobControl();
+    const job = first.env.execute('with-savepoint', { control });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const location = await control.stopWithSavepoint(`file://${root}/sp-to-${restoreParallelism}`);
+    const stopped = await job;
+    assert.equal(stopped.savepoint, location);
+    assert.deepEqual(first.results.values, [], 'stopped before the end: no final results yet');
+
+    const second = build(restoreParallelism);
+    await second.env.execute('restored', { fromSavepoint: location });
+    assert.deepEqual(sorted(second.results.values), expected, `restored at parallelism ${restoreParallelism}`);
+  }
+});
+
+test('a savepoint with state for an operator the job no longer has is refused, unless allowNonRestoredState', async () => {
+  const first = build(1, 8000);
+  const control = new JobControl();
+  const job = first.env.execute('to-change', { control });
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const location = await control.stopWithSavepoint(`file://${root}/sp-changed`);
+  await job;
+
+  const changed = () => {
+    const env = new StreamEnvironment();
+    env
+      .fromGenerator({ count: 10, seed: 5, generate, splits: 4 })
+      .uid('events')
+      .map((e) => e.amount)
+      .collect();
+    return env;
+  };
+  await assert.rejects(
+    changed().execute('changed', { fromSavepoint: location }),
+    /has state for operator 'sum-per-user' that the job no longer contains; set allowNonRestoredState to drop it/,
+  );
+  await changed().execute('changed', { fromSavepoint: location, allowNonRestoredState: true });
+});

@@ -1,0 +1,43 @@
+// A handle on a running job for savepoints: held by whoever started the job
+// (brook run, tests, later the JobManager's REST API).
+import { BrookError } from '../errors.ts';
+
+export type SavepointAction = (uri: string, stop: boolean) => Promise<string>;
+
+export class JobControl {
+  private action: SavepointAction | undefined;
+
+  /** The mini-cluster attaches the running attempt (and detaches when it ends). */
+  attach(action: SavepointAction | undefined): void {
+    this.action = action;
+  }
+
+  /** Takes a savepoint into directory `uri` (file:// or s3://); resolves with its location. */
+  triggerSavepoint(uri: string): Promise<string> {
+    return this.run(uri, false);
+  }
+
+  /** Takes a savepoint, lets sinks commit, then stops the job; execute() resolves with the savepoint's location. */
+  stopWithSavepoint(uri: string): Promise<string> {
+    return this.run(uri, true);
+  }
+
+  private run(uri: string, stop: boolean): Promise<string> {
+    if (!this.action) return Promise.reject(new BrookError('BROOK_JOB_NOT_RUNNING', 'the job is not running'));
+    return this.action(uri, stop);
+  }
+}
+
+/** Splits a directory URI into its parent (opened as storage) and its last segment. */
+export function splitDirectoryUri(uri: string): { parent: string; name: string } {
+  const trimmed = uri.replace(/\/+$/, '');
+  const slash = trimmed.lastIndexOf('/');
+  const parent = trimmed.slice(0, slash);
+  if (slash < 0 || parent.endsWith(':/') || parent === 's3:/' || trimmed.slice(slash + 1) === '') {
+    throw new BrookError(
+      'BROOK_INVALID_SAVEPOINT_PATH',
+      `savepoint path '${uri}' must be a directory such as file:///savepoints/sp-1 or s3://bucket/savepoints/sp-1`,
+    );
+  }
+  return { parent: parent.endsWith(':/') ? `${parent}/` : parent, name: trimmed.slice(slash + 1) };
+}

@@ -87,6 +87,11 @@ export class CheckpointCoordinator {
     this.nextId = firstCheckpointId;
   }
 
+  /** The id the next checkpoint (or savepoint) will get; ids never repeat across restarts. */
+  get nextCheckpointId(): number {
+    return this.nextId;
+  }
+
   start(): void {
     if (this.settings.intervalMs !== undefined) this.schedule(this.settings.intervalMs);
   }

@@ -151,7 +151,6 @@ async function runAttempt(
   const coordinated: CoordinatedTask[] = [];
   const sourceReaders = new Map<number, SourceOperator[]>();
   const acknowledgers = new Map<Task, CoordinatedTask>();
-  let coordinator: CheckpointCoordinator | undefined;
   let failure: unknown;
   const cancelAll = () => tasks.forEach((t) => t.cancel());
   const fail = (error: unknown) => {
@@ -159,10 +158,20 @@ async function runAttempt(
     cancelAll();
   };
 
+  const checkpointing = options.checkpointing;
+  const coordinator = new CheckpointCoordinator(
+    checkpointing?.settings ?? { ...defaultCheckpointSettings, intervalMs: undefined },
+    checkpointing?.storage,
+    checkpointing?.jobId ?? graph.jobName,
+    graph.maxParallelism,
+    coordinated,
+    fail,
+    firstCheckpointId,
+  );
   for (const vertex of graph.vertices) {
     for (let subtask = 0; subtask < vertex.parallelism; subtask++) {
       const checkpoints = {
-        acknowledge: (id: number, snapshots: OperatorSnapshot[]) => coordinator?.acknowledge(view, id, snapshots),
+        acknowledge: (id: number, snapshots: OperatorSnapshot[]) => coordinator.acknowledge(view, id, snapshots),
       };
       const task = createTask(graph, vertex, subtask, channels, options, operatorsByUid, sourceReaders, checkpoints);
       const view: CoordinatedTask = {
@@ -178,16 +187,7 @@ async function runAttempt(
       acknowledgers.set(task, view);
     }
   }
-  const checkpointing = options.checkpointing;
-  coordinator = new CheckpointCoordinator(
-    checkpointing?.settings ?? { ...defaultCheckpointSettings, intervalMs: undefined },
-    checkpointing?.storage,
-    checkpointing?.jobId ?? graph.jobName,
-    graph.maxParallelism,
-    coordinated,
-    fail,
-    firstCheckpointId,
-  );
+
   let stoppedWithSavepoint: { uri: string; checkpointId: number } | undefined;
   options.control?.attach(async (uri, stop) => {
     if (!options.openStorage) throw new BrookError('BROOK_SAVEPOINT_UNAVAILABLE', 'savepoints need a storage opener');
@@ -207,7 +207,7 @@ async function runAttempt(
     if (restore) await restoreOperators(graph, operatorsByUid, restore);
     await Promise.all(tasks.map((t) => t.open()));
     for (const [nodeId, readers] of sourceReaders) await startEnumerator(graph, nodeId, readers, restore);
-    coordinator?.start();
+    coordinator.start();
     await Promise.all(tasks.map((task) => task.run().catch(fail)));
     if (stoppedWithSavepoint && failure === undefined) {
       for (const task of tasks) await task.completeCheckpointNow(stoppedWithSavepoint.checkpointId);
@@ -216,17 +216,16 @@ async function runAttempt(
     fail(error);
   } finally {
     options.control?.attach(undefined);
-    coordinator?.stop();
+    coordinator.stop();
     options.signal?.removeEventListener('abort', onAbort);
     for (const channelsOfEdge of channels.values()) for (const row of channelsOfEdge) for (const c of row) c?.release();
     await Promise.allSettled(tasks.map((t) => t.close()));
   }
-  const lastCompleted = coordinator?.completed.at(-1);
   return {
     failure,
     savepoint: stoppedWithSavepoint?.uri,
     operators: operatorsByUid,
-    nextCheckpointId: Math.max(firstCheckpointId, (lastCompleted ?? 0) + 1) + (coordinator ? 1 : 0),
+    nextCheckpointId: coordinator.nextCheckpointId,
   };
 }
 

@@ -73,6 +73,8 @@ export class CheckpointCoordinator {
   private stopped = false;
   /** Ids of completed checkpoints, oldest first. */
   readonly completed: number[] = [];
+  /** Every completed checkpoint and savepoint with its duration (trigger to `_metadata` written). */
+  readonly history: { checkpointId: number; kind: 'checkpoint' | 'savepoint'; durationMs: number }[] = [];
 
   constructor(
     /** Without an interval the coordinator takes savepoints only. */
@@ -220,6 +222,11 @@ export class CheckpointCoordinator {
     this.consecutiveFailures = 0;
     this.lastCompletedAt = Date.now();
     const { target } = pending;
+    this.history.push({
+      checkpointId: pending.id,
+      kind: target.kind,
+      durationMs: this.lastCompletedAt - pending.startedAt,
+    });
     if (target.notify) for (const task of this.tasks) task.notifyComplete(pending.id);
     target.done?.resolve({ uri: target.storage.uriOf(target.directory), checkpointId: pending.id });
     if (target.kind === 'checkpoint') {

@@ -69,6 +69,8 @@ export interface JobExecutionResult {
   restarts: number;
   /** Set when the job ended by stop-with-savepoint: where the savepoint is. */
   savepoint?: string;
+  /** Completed checkpoints and savepoints of the last attempt, with durations. */
+  checkpoints: CheckpointCoordinator['history'];
 }
 
 /** Channels of one network edge: channels[producerSubtask][consumerSubtask] (pointwise for forward edges). */
@@ -100,6 +102,7 @@ export async function runOnMiniCluster(graph: JobGraph, options: MiniClusterOpti
         operators: outcome.operators,
         restarts: attempt,
         savepoint: outcome.savepoint,
+        checkpoints: outcome.checkpoints,
       };
     }
     if (outcome.failure instanceof JobCancelledError) throw outcome.failure;
@@ -131,6 +134,7 @@ async function latestRestorePlan(graph: JobGraph, options: MiniClusterOptions): 
 
 interface AttemptOutcome {
   failure: unknown;
+  checkpoints: CheckpointCoordinator['history'];
   savepoint?: string;
   operators: Map<string, StreamOperator[]>;
   nextCheckpointId: number;
@@ -226,6 +230,7 @@ async function runAttempt(
     savepoint: stoppedWithSavepoint?.uri,
     operators: operatorsByUid,
     nextCheckpointId: coordinator.nextCheckpointId,
+    checkpoints: coordinator.history,
   };
 }
 

@@ -7,8 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CreateBucketCommand, DeleteBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { endpoints, ensureServices } from '../../scripts/testenv/index.ts';
+import { endpoints, temporaryBucket } from '../../scripts/testenv/index.ts';
 import type { KeyGroupSnapshot } from '../operators/keyed-operator.ts';
 import { keyGroupRangeForSubtask } from '../state/key-groups.ts';
 import { readKeyedState, writeKeyedState } from './keyed-state-file.ts';
@@ -22,27 +21,21 @@ import {
 import { checkpointDirectory, chooseCheckpointToRestore, listCompletedCheckpoints } from './restore-selection.ts';
 import { openCheckpointStorage, type CheckpointStorage } from './storage.ts';
 
-const bucket = `brook-chk-${randomUUID()}`;
+let bucket: Awaited<ReturnType<typeof temporaryBucket>>;
 const localRoot = mkdtempSync(join(tmpdir(), 'brook-chk-'));
 
 const backends: [string, () => Promise<CheckpointStorage>][] = [
   ['file', () => openCheckpointStorage(`file://${localRoot}/${randomUUID()}`)],
-  ['s3', () => openCheckpointStorage(`s3://${bucket}/${randomUUID()}`, endpoints.s3)],
+  ['s3', () => openCheckpointStorage(`s3://${bucket.name}/${randomUUID()}`, endpoints.s3)],
 ];
 
 before(async () => {
-  await ensureServices('s3');
-  const client = new S3Client(endpoints.s3);
-  await client.send(new CreateBucketCommand({ Bucket: bucket }));
-  client.destroy();
+  bucket = await temporaryBucket('brook-test');
 });
 
 after(async () => {
   rmSync(localRoot, { recursive: true, force: true });
-  await (await openCheckpointStorage(`s3://${bucket}`, endpoints.s3)).deleteAll('');
-  const client = new S3Client(endpoints.s3);
-  await client.send(new DeleteBucketCommand({ Bucket: bucket }));
-  client.destroy();
+  await bucket.remove();
 });
 
 /** Key-group snapshots of a counting operator: key `k<kg>` holds count kg * 10 + checkpointId. */

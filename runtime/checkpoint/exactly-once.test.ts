@@ -7,14 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import {
-  StreamEnvironment,
-  forMonotonousTimestamps,
-  valueState,
-  type KeyedProcessFunction,
-  type ValueState,
-} from '../index.ts';
-import { SeededRandom, seedFor } from '../connectors/random.ts';
+import { StreamEnvironment, forMonotonousTimestamps } from '../index.ts';
+import { SeededRandom } from '../connectors/random.ts';
+import { countPerKeyAtEnd, independentCounts } from '../testing/count-per-key.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'brook-exactly-once-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -26,20 +21,6 @@ interface Event {
 
 const RECORDS = 6000;
 const generate = (i: number, random: SeededRandom): Event => ({ user: `user-${random.int(0, 30)}`, seq: i });
-
-/** Counts per user in keyed state; reports each user's count once, when event time ends. */
-const countPerUser: KeyedProcessFunction<string, Event, [string, number]> & { count?: ValueState<number> } = {
-  open(ctx) {
-    this.count = ctx.getState(valueState<number>('count'));
-  },
-  processElement(_event, ctx) {
-    this.count!.update((this.count!.value() ?? 0) + 1);
-    ctx.timerService().registerEventTimeTimer(Number.MAX_SAFE_INTEGER - 1);
-  },
-  onTimer(_timestamp, ctx, out) {
-    out.collect([ctx.getCurrentKey(), this.count!.value()!]);
-  },
-};
 
 for (const seed of [1, 2, 3]) {
   for (const parallelism of [1, 3]) {
@@ -66,18 +47,13 @@ for (const seed of [1, 2, 3]) {
           return e;
         })
         .keyBy((e) => e.user)
-        .process(countPerUser)
+        .process(countPerKeyAtEnd<Event>())
         .uid('count-per-user')
         .collect();
       const restarts: unknown[] = [];
       const result = await env.execute('exactly-once', { onRestart: (failure) => restarts.push(failure) });
 
-      const expected = new Map<string, number>();
-      const random = new SeededRandom();
-      for (let i = 0; i < RECORDS; i++) {
-        const { user } = generate(i, random.reset(seedFor(seed, i)));
-        expected.set(user, (expected.get(user) ?? 0) + 1);
-      }
+      const expected = independentCounts(seed, RECORDS, generate, (e) => e.user);
       assert.ok(failed, 'the failure was injected');
       // Resumed from a checkpoint, not from the start: the records before it were not read again.
       assert.ok(seenAfterRestart < RECORDS - RECORDS / 8, `read ${seenAfterRestart} records after the restart`);

@@ -11,10 +11,12 @@ import type { CheckpointStorage } from './storage.ts';
 import { BrookError } from '../errors.ts';
 
 export class StateNotSerializableError extends BrookError {
-  constructor(operatorUid: string, keyGroup: number, cause: unknown) {
+  /** `keyGroup` is absent for operator (non-keyed) state. */
+  constructor(operatorUid: string, keyGroup: number | undefined, cause: unknown) {
+    const where = keyGroup === undefined ? 'operator state' : `state in key group ${keyGroup}`;
     super(
       'BROOK_STATE_NOT_SERIALIZABLE',
-      `state of operator '${operatorUid}' in key group ${keyGroup} cannot be snapshotted: ${(cause as Error).message} (state values must be plain data: no functions or class instances)`,
+      `${where} of operator '${operatorUid}' cannot be snapshotted: ${(cause as Error).message} (state values must be plain data: no functions or class instances)`,
       { cause },
     );
   }

@@ -19,7 +19,7 @@ export async function writeOperatorState(
   try {
     bytes = serialize(state);
   } catch (error) {
-    throw new StateNotSerializableError(operatorUid, -1, error);
+    throw new StateNotSerializableError(operatorUid, undefined, error);
   }
   const file = `operator-${encodeURIComponent(operatorUid)}-${subtask}`;
   await storage.write(`${directory}/${file}`, bytes);

@@ -7,11 +7,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CreateBucketCommand, DeleteBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { endpoints, ensureServices } from '../../scripts/testenv/index.ts';
+import { endpoints, temporaryBucket } from '../../scripts/testenv/index.ts';
 import { CheckpointFileNotFoundError, openCheckpointStorage, type CheckpointStorage } from './storage.ts';
 
-const bucket = `brook-checkpoints-${randomUUID()}`;
+let bucket: Awaited<ReturnType<typeof temporaryBucket>>;
 const localRoot = mkdtempSync(join(tmpdir(), 'brook-storage-'));
 
 const backends: [name: string, open: () => Promise<CheckpointStorage>][] = [
@@ -19,7 +18,7 @@ const backends: [name: string, open: () => Promise<CheckpointStorage>][] = [
   [
     's3',
     () =>
-      openCheckpointStorage(`s3://${bucket}/jobs/${randomUUID()}`, {
+      openCheckpointStorage(`s3://${bucket.name}/jobs/${randomUUID()}`, {
         ...endpoints.s3,
         multipartThresholdBytes: 6 * 1024 * 1024,
         partSizeBytes: 5 * 1024 * 1024,
@@ -28,19 +27,12 @@ const backends: [name: string, open: () => Promise<CheckpointStorage>][] = [
 ];
 
 before(async () => {
-  await ensureServices('s3');
-  const client = new S3Client(endpoints.s3);
-  await client.send(new CreateBucketCommand({ Bucket: bucket }));
-  client.destroy();
+  bucket = await temporaryBucket('brook-test');
 });
 
 after(async () => {
   rmSync(localRoot, { recursive: true, force: true });
-  const storage = await openCheckpointStorage(`s3://${bucket}`, endpoints.s3);
-  await storage.deleteAll('');
-  const client = new S3Client(endpoints.s3);
-  await client.send(new DeleteBucketCommand({ Bucket: bucket }));
-  client.destroy();
+  await bucket.remove();
 });
 
 for (const [name, open] of backends) {

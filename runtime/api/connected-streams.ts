@@ -33,6 +33,9 @@ export class ConnectedStreams<A, B> {
     return new ConnectedStreams(this.first.keyBy(key1), this.second.keyBy(key2));
   }
 
+  // Overloads rather than a union, so that an object literal's methods get their parameter types.
+  process<R, K extends Key = Key>(fn: KeyedCoProcessFunction<K, A, B, R>): DataStream<R>;
+  process<R>(fn: CoProcessFunction<A, B, R>): DataStream<R>;
   process<R, K extends Key = Key>(fn: KeyedCoProcessFunction<K, A, B, R> | CoProcessFunction<A, B, R>): DataStream<R> {
     const k1 = keySelectorOf(this.first as DataStream<unknown>);
     const k2 = keySelectorOf(this.second as DataStream<unknown>);
@@ -61,6 +64,8 @@ export class BroadcastConnectedStream<A, B> {
     readonly broadcast: BroadcastStream<B>,
   ) {}
 
+  process<R, K extends Key = Key>(fn: KeyedBroadcastProcessFunction<K, A, B, R>): DataStream<R>;
+  process<R>(fn: BroadcastProcessFunction<A, B, R>): DataStream<R>;
   process<R, K extends Key = Key>(
     fn: KeyedBroadcastProcessFunction<K, A, B, R> | BroadcastProcessFunction<A, B, R>,
   ): DataStream<R> {

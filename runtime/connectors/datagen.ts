@@ -68,6 +68,8 @@ class DataGeneratorReader<T> implements SourceReader<T, DataGeneratorSplit> {
   pollNext(output: ReaderOutput<T>, maxRecords: number): InputStatus {
     const live = this.splits.filter((s) => s.next < s.end);
     if (live.length === 0) return this.noMoreSplits ? 'end' : 'nothing';
+    // Every split holds the watermark back from the start, not only once it has emitted.
+    for (const split of live) output.forSplit(split.id);
     let budget = this.allowance(maxRecords);
     if (budget === 0) return 'nothing';
     const seed = this.options.seed ?? 0;

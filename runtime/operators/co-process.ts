@@ -179,6 +179,7 @@ export class KeyedBroadcastProcessOperator extends KeyedFunctionOperator<
   }
 
   override processElement2(value: unknown, timestamp: number): void {
+    this.clearCurrentKey();
     this.setTimestamp(timestamp);
     this.fn.processBroadcastElement(value, this.broadcastSideContext, this.collector);
   }

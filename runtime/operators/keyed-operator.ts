@@ -52,6 +52,11 @@ export abstract class KeyedOperator extends StreamOperator {
     this.keySet = true;
   }
 
+  /** Leaves key context (the broadcast side of a keyed broadcast operator has no key). */
+  protected clearCurrentKey(): void {
+    this.keySet = false;
+  }
+
   override currentKey(): Key | undefined {
     return this.keySet ? this.backend.getCurrentKey() : undefined;
   }

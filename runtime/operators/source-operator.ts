@@ -69,7 +69,8 @@ export class SourceOperator extends StreamOperator implements ReaderOutput<unkno
         }
       }
       split.recordsSincePeriodic = 0;
-      split.generator.onPeriodicEmit(split.watermarks);
+      // An idle split stays idle until its next record: a periodic watermark would mark it active again.
+      if (!split.idle) split.generator.onPeriodicEmit(split.watermarks);
     }
     if (this.splits.size > 0 && this.combiner.isIdle !== this.idleEmitted) {
       this.idleEmitted = this.combiner.isIdle;

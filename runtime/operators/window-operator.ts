@@ -4,6 +4,8 @@
 // output, and session windows that merge.
 import type { AggregateFunction, ProcessWindowFunction, WindowContext } from '../api/functions.ts';
 import type { OutputTag } from '../api/output-tag.ts';
+import { BrookError } from '../errors.ts';
+import { NO_TIMESTAMP } from '../execution/elements.ts';
 import { aggregatingState, listState, valueState } from '../state/descriptors.ts';
 import type { Key } from '../state/key.ts';
 import type { AggregatingState, ListState, ValueState } from '../state/state.ts';
@@ -28,6 +30,16 @@ export interface WindowOperatorSpec {
   contents: WindowContents;
   /** Applied when the window fires; without it an aggregate's result is emitted as is. */
   windowFunction?: ProcessWindowFunction<unknown, unknown, Key, TimeWindow>;
+}
+
+/** An event-time window got a record without a timestamp; assigning it would put it in a window near -2^53. */
+export class MissingTimestampError extends BrookError {
+  constructor(assigner: string) {
+    super(
+      'BROOK_MISSING_TIMESTAMP',
+      `${assigner} needs event timestamps, but the record has none: give its source a WatermarkStrategy with a timestamp assigner (or call assignTimestampsAndWatermarks), or use a processing-time window`,
+    );
+  }
 }
 
 type Contents = AggregatingState<unknown, unknown> | ListState<unknown>;
@@ -112,6 +124,7 @@ export class WindowOperator extends KeyedOperator {
     this.setKeyFromRecord(value);
     // Processing-time windows are chosen by the clock, not by the record's event time.
     const { assigner } = this.spec;
+    if (assigner.isEventTime && timestamp === NO_TIMESTAMP) throw new MissingTimestampError(assigner.description);
     const windows = assigner.assignWindows(assigner.isEventTime ? timestamp : this.setupInfo.clock.now());
     let skipped = true;
     if (this.mergingState) {

@@ -1,6 +1,7 @@
 // Operator (non-keyed) state: lists held per parallel instance. On restore at
 // another parallelism, even-split lists are divided among instances and union
 // lists are given whole to every instance (Flink's redistribution modes).
+import { BrookError } from '../errors.ts';
 import type { ListState } from './state.ts';
 
 export type OperatorListMode = 'split' | 'union';
@@ -19,7 +20,10 @@ export class HeapOperatorStateStore implements OperatorStateStore {
       entry = { mode, values: [] };
       this.lists.set(name, entry);
     } else if (entry.mode !== mode) {
-      throw new TypeError(`operator state '${name}' is registered as ${entry.mode} list and requested as ${mode} list`);
+      throw new BrookError(
+        'BROOK_STATE_DESCRIPTOR_CONFLICT',
+        `operator state '${name}' is registered as ${entry.mode} list and requested as ${mode} list`,
+      );
     }
     const held = entry;
     return {

@@ -35,7 +35,9 @@ export class ManualClock implements ProcessingTimeClock {
 
   schedule(timestamp: number, callback: () => void): () => void {
     const entry = { at: timestamp, callback, cancelled: false };
-    this.pending.push(entry);
+    // Already due: called once the caller is done, as the system clock's zero-delay timeout would.
+    if (timestamp <= this.time) queueMicrotask(() => entry.cancelled || callback());
+    else this.pending.push(entry);
     return () => void (entry.cancelled = true);
   }
 

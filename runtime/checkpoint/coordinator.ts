@@ -34,8 +34,11 @@ export interface CoordinatedTask {
   operators: { uid: string; name: string; parallelism: number }[];
   isSource: boolean;
   isFinished(): boolean;
-  trigger(checkpointId: number): void;
+  /** `stop`: the barrier of a stop-with-savepoint, after which the task halts. */
+  trigger(checkpointId: number, stop: boolean): void;
   notifyComplete(checkpointId: number): void;
+  /** The stop-with-savepoint `checkpointId` failed: halted tasks carry on. */
+  resumeAfterFailedStop(checkpointId: number): void;
 }
 
 export class CheckpointFailedError extends BrookError {
@@ -51,6 +54,8 @@ interface Target {
   kind: 'checkpoint' | 'savepoint';
   /** Tell tasks it completed (sinks commit); intermediate savepoints do not, as in Flink. */
   notify: boolean;
+  /** Stop-with-savepoint: tasks halt after the barrier. */
+  stop: boolean;
   done?: { resolve(result: { uri: string; checkpointId: number }): void; reject(error: Error): void };
 }
 
@@ -100,12 +105,13 @@ export class CheckpointCoordinator {
 
   /**
    * Takes a savepoint into `directory` of `storage` (as soon as no checkpoint
-   * runs); resolves with its URI. `notify` lets sinks commit (stop-with-savepoint).
+   * runs); resolves with its URI. With `stop`, tasks halt after its barrier so
+   * that nothing follows the savepoint; the caller then ends the job.
    */
   triggerSavepoint(
     storage: CheckpointStorage,
     directory: string,
-    notify: boolean,
+    stop: boolean,
   ): Promise<{ uri: string; checkpointId: number }> {
     return new Promise((resolve, reject) => {
       const attempt = () => {
@@ -116,7 +122,8 @@ export class CheckpointCoordinator {
           );
         }
         if (this.pending) return void setTimeout(attempt, 10);
-        this.begin({ storage, directory, kind: 'savepoint', notify, done: { resolve, reject } });
+        // Intermediate savepoints commit nothing (as in Flink); the caller of a stop-with-savepoint commits once tasks halted.
+        this.begin({ storage, directory, kind: 'savepoint', notify: false, stop, done: { resolve, reject } });
       };
       attempt();
     });
@@ -146,7 +153,7 @@ export class CheckpointCoordinator {
     const sincePrevious = Date.now() - this.lastCompletedAt;
     if (sincePrevious < this.settings.minPauseMs) return this.schedule(this.settings.minPauseMs - sincePrevious);
     if (this.tasks.some((t) => t.isFinished()) || !this.storage) return;
-    this.begin({ storage: this.storage, directory: '', kind: 'checkpoint', notify: true });
+    this.begin({ storage: this.storage, directory: '', kind: 'checkpoint', notify: true, stop: false });
   }
 
   private begin(target: Target): void {
@@ -164,7 +171,7 @@ export class CheckpointCoordinator {
         this.settings.timeoutMs,
       ),
     };
-    for (const task of this.tasks) if (task.isSource) task.trigger(id);
+    for (const task of this.tasks) if (task.isSource) task.trigger(id, target.stop);
   }
 
   /**
@@ -248,6 +255,7 @@ export class CheckpointCoordinator {
     const { target } = this.pending;
     clearTimeout(this.pending.timer);
     this.pending = undefined;
+    if (target.stop) for (const task of this.tasks) task.resumeAfterFailedStop(checkpointId);
     if (target.done) {
       // A failed savepoint fails its request, not the job.
       target.done.reject(new CheckpointFailedError(checkpointId, reason, { cause }));

@@ -2,7 +2,7 @@
 // and at 4, and the final results equal an uninterrupted run's; a savepoint
 // with state for an operator the job lost is refused unless allowed.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -107,4 +107,20 @@ test('a savepoint with state for an operator the job no longer has is refused, u
     /has state for operator 'sum-per-user' that the job no longer contains; set allowNonRestoredState to drop it/,
   );
   await changed().execute('changed', { fromSavepoint: location, allowNonRestoredState: true });
+});
+
+test('a stop-with-savepoint that fails leaves the job running to its end with every result', async () => {
+  const uninterrupted = build(2);
+  await uninterrupted.env.execute('uninterrupted');
+
+  const first = build(2, 8000);
+  const control = new JobControl();
+  const job = first.env.execute('failed-stop', { control });
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  // The savepoint's parent is a file: its data files cannot be written.
+  writeFileSync(join(root, 'not-a-directory'), '');
+  await assert.rejects(control.stopWithSavepoint(`file://${root}/not-a-directory/sp`), /checkpoint \d+ failed/);
+  const finished = await job;
+  assert.equal(finished.savepoint, undefined);
+  assert.deepEqual(sorted(first.results.values), sorted(uninterrupted.results.values));
 });

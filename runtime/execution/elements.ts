@@ -26,6 +26,11 @@ export interface EndOfInputEvent {
 export interface BarrierEvent {
   kind: 'barrier';
   checkpointId: number;
+  /**
+   * A stop-with-savepoint barrier: every task halts once it has passed it, so
+   * nothing after the savepoint is processed (and then replayed after a restore).
+   */
+  stop?: boolean;
 }
 
 export type StreamEvent = WatermarkEvent | WatermarkStatusEvent | EndOfInputEvent | BarrierEvent;

@@ -183,8 +183,9 @@ async function runAttempt(
         operators: vertex.nodes.map((n) => ({ uid: n.uid, name: n.name, parallelism: n.parallelism })),
         isSource: vertex.nodes[0]!.transformation.kind === 'source',
         isFinished: () => task.isFinished,
-        trigger: (id) => task.triggerCheckpoint(id),
+        trigger: (id, stop) => task.triggerCheckpoint(id, stop),
         notifyComplete: (id) => task.notifyCheckpointComplete(id),
+        resumeAfterFailedStop: (id) => task.resumeAfterFailedStop(id),
       };
       tasks.push(task);
       coordinated.push(view);
@@ -196,8 +197,7 @@ async function runAttempt(
   options.control?.attach(async (uri, stop) => {
     if (!options.openStorage) throw new BrookError('BROOK_SAVEPOINT_UNAVAILABLE', 'savepoints need a storage opener');
     const { parent, name } = splitDirectoryUri(uri);
-    // Intermediate savepoints commit nothing (as in Flink); stop-with-savepoint commits once the tasks halted.
-    const savepoint = await coordinator.triggerSavepoint(await options.openStorage(parent), name, false);
+    const savepoint = await coordinator.triggerSavepoint(await options.openStorage(parent), name, stop);
     if (stop) {
       stoppedWithSavepoint = savepoint;
       cancelAll();
@@ -223,7 +223,10 @@ async function runAttempt(
     coordinator.stop();
     options.signal?.removeEventListener('abort', onAbort);
     for (const channelsOfEdge of channels.values()) for (const row of channelsOfEdge) for (const c of row) c?.release();
-    await Promise.allSettled(tasks.map((t) => t.close()));
+    // A failure while closing fails a job that had not failed otherwise (as in Flink).
+    for (const closed of await Promise.allSettled(tasks.map((t) => t.close()))) {
+      if (closed.status === 'rejected') failure ??= closed.reason;
+    }
   }
   return {
     failure,

@@ -8,7 +8,7 @@ import { WatermarkCombiner } from '../time/watermark-combiner.ts';
 import { END_OF_INPUT, MAX_WATERMARK, type BarrierEvent } from './elements.ts';
 import type { InputGate } from './input-gate.ts';
 import type { RecordWriter } from './record-writer.ts';
-import { annotate, describeRecord } from './user-function-error.ts';
+import { annotate, describeRecord, type UserFunctionError } from './user-function-error.ts';
 
 export const SOURCE_BATCH_SIZE = 512;
 
@@ -35,7 +35,9 @@ export class Task {
   private readonly head: StreamOperator;
   private readonly inputWatermarks: WatermarkCombiner;
   /** A checkpoint a source task was asked to take at its next step. */
-  private triggeredCheckpoint: number | undefined;
+  private triggeredCheckpoint: BarrierEvent | undefined;
+  /** Stop-with-savepoint checkpoints that failed: the job goes on, so tasks do not halt at them. */
+  private readonly abortedStops = new Set<number>();
   /** Inputs whose barrier for the running alignment arrived (two-input tasks align across inputs). */
   private readonly alignedInputs = new Set<number>();
   private backgroundWork: Promise<void>[] = [];
@@ -65,7 +67,12 @@ export class Task {
     }
   }
 
+  /**
+   * Resolves at the next notify, or at once when mail is waiting or the task was
+   * cancelled: a notify that came while the task was busy must not be lost.
+   */
   private signal(): Promise<void> {
+    if (this.cancelled || this.mails.length > 0) return Promise.resolve();
     return new Promise((resolve) => (this.wake = resolve));
   }
 
@@ -74,8 +81,8 @@ export class Task {
   }
 
   /** Asks a source task to take checkpoint `checkpointId` between two reads. */
-  triggerCheckpoint(checkpointId: number): void {
-    this.mail(() => (this.triggeredCheckpoint = checkpointId));
+  triggerCheckpoint(checkpointId: number, stop = false): void {
+    this.mail(() => (this.triggeredCheckpoint = { kind: 'barrier', checkpointId, stop }));
   }
 
   /** Checkpoint `checkpointId` completed everywhere: operators may commit side effects. */
@@ -94,19 +101,38 @@ export class Task {
   }
 
   /** Takes this task's part of a checkpoint: pre-barrier work, snapshot, barrier downstream, acknowledgement. */
-  private async performCheckpoint(checkpointId: number): Promise<void> {
+  private async performCheckpoint(barrier: BarrierEvent): Promise<void> {
+    const { checkpointId } = barrier;
     for (const operator of this.parts.operators) await operator.prepareSnapshotPreBarrier(checkpointId);
     const snapshots = this.parts.operators.map((operator) => operator.snapshotState(checkpointId));
-    const barrier: BarrierEvent = { kind: 'barrier', checkpointId };
     for (const writer of this.parts.writers) writer.broadcastEvent(barrier);
+    this.flushWriters();
     this.parts.checkpoints?.acknowledge(checkpointId, snapshots);
+    if (barrier.stop) await this.haltUntilCancelled(checkpointId);
   }
 
   private async takeTriggeredCheckpoint(): Promise<void> {
-    const checkpointId = this.triggeredCheckpoint;
-    if (checkpointId === undefined) return;
+    const barrier = this.triggeredCheckpoint;
+    if (barrier === undefined) return;
     this.triggeredCheckpoint = undefined;
-    await this.performCheckpoint(checkpointId);
+    await this.performCheckpoint(barrier);
+  }
+
+  /**
+   * After a stop-with-savepoint barrier nothing runs (records, timers, mail):
+   * the job ends once the savepoint completes, and its commits run then. If
+   * the savepoint fails, the job resumes (as in Flink).
+   */
+  private async haltUntilCancelled(checkpointId: number): Promise<void> {
+    while (!this.cancelled && !this.abortedStops.has(checkpointId)) {
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
+  /** The stop-with-savepoint `checkpointId` failed: a task halted at it (or yet to reach it) carries on. */
+  resumeAfterFailedStop(checkpointId: number): void {
+    this.abortedStops.add(checkpointId);
+    this.notify();
   }
 
   cancel(): void {
@@ -116,11 +142,26 @@ export class Task {
 
   /** Opens the chain from its tail, so every operator's consumers are ready first. */
   async open(): Promise<void> {
-    for (const operator of [...this.parts.operators].reverse()) await operator.open();
+    for (const operator of [...this.parts.operators].reverse()) {
+      try {
+        await operator.open();
+      } catch (error) {
+        throw annotate(error, operator, 'while opening');
+      }
+    }
   }
 
+  /** Closes every operator of the chain, even after one failed; rejects with the first failure. */
   async close(): Promise<void> {
-    for (const operator of this.parts.operators) await operator.close();
+    let failure: UserFunctionError | undefined;
+    for (const operator of this.parts.operators) {
+      try {
+        await operator.close();
+      } catch (error) {
+        failure ??= annotate(error, operator, 'while closing');
+      }
+    }
+    if (failure) throw failure;
   }
 
   private runMails(): void {
@@ -134,7 +175,12 @@ export class Task {
   private async drainPendingWork(): Promise<void> {
     for (const operator of this.parts.operators) {
       const pending = operator.pendingWork();
-      if (pending) await pending;
+      if (!pending) continue;
+      try {
+        await pending;
+      } catch (error) {
+        throw annotate(error, operator, 'while writing');
+      }
     }
     if (this.backgroundWork.length > 0) {
       const work = this.backgroundWork;
@@ -211,7 +257,7 @@ export class Task {
         const item = gates[input]!.poll();
         if (item === undefined) continue;
         progressed = true;
-        if (item.kind === 'barrier') await this.onInputBarrier(input, item.checkpointId);
+        if (item.kind === 'barrier') await this.onInputBarrier(input, item);
         else this.processGateItem(input, item);
       }
       if (gates.every((g) => g.isFinished)) return;
@@ -228,13 +274,23 @@ export class Task {
   }
 
   /** Barrier n arrived on one input; once every open input has it, the task takes its snapshot. */
-  private async onInputBarrier(input: number, checkpointId: number): Promise<void> {
+  private async onInputBarrier(input: number, barrier: BarrierEvent): Promise<void> {
     this.alignedInputs.add(input);
     const open = this.parts.gates.filter((g, i) => !g.isFinished || this.alignedInputs.has(i)).length;
     if (this.alignedInputs.size < open) return;
     this.alignedInputs.clear();
     this.flushWriters();
-    await this.performCheckpoint(checkpointId);
+    await this.performCheckpoint(barrier);
+  }
+
+  /** Hands a combined watermark that advanced to the head; timers it fires are user code. */
+  private advanceWatermark(watermark: number | undefined): void {
+    if (watermark === undefined) return;
+    try {
+      this.head.processWatermark(watermark);
+    } catch (error) {
+      throw annotate(error, this.head, `while firing timers at watermark ${watermark}`);
+    }
   }
 
   private processGateItem(
@@ -254,28 +310,18 @@ export class Task {
         }
         return;
       }
-      case 'watermark': {
-        const advanced = this.inputWatermarks.update(input, item.timestamp);
-        if (advanced === undefined) return;
-        try {
-          head.processWatermark(advanced);
-        } catch (error) {
-          throw annotate(error, head, `while firing timers at watermark ${advanced}`);
-        }
+      case 'watermark':
+        this.advanceWatermark(this.inputWatermarks.update(input, item.timestamp));
         return;
-      }
       case 'status': {
         const before = this.inputWatermarks.isIdle;
-        const advanced = this.inputWatermarks.setIdle(input, item.idle);
-        if (advanced !== undefined) head.processWatermark(advanced);
+        this.advanceWatermark(this.inputWatermarks.setIdle(input, item.idle));
         if (this.inputWatermarks.isIdle !== before) head.processWatermarkStatus(this.inputWatermarks.isIdle);
         return;
       }
-      case 'end': {
-        const advanced = this.inputWatermarks.update(input, MAX_WATERMARK);
-        if (advanced !== undefined) head.processWatermark(advanced);
+      case 'end':
+        this.advanceWatermark(this.inputWatermarks.update(input, MAX_WATERMARK));
         this.inputWatermarks.finish(input);
-      }
     }
   }
 }

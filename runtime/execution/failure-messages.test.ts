@@ -2,13 +2,7 @@
 // the key and the original error, which stays reachable as the cause.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  JobExecutionError,
-  StreamEnvironment,
-  UserFunctionError,
-  valueState,
-  type KeyedProcessFunction,
-} from '../index.ts';
+import { JobExecutionError, StreamEnvironment, UserFunctionError, type KeyedProcessFunction } from '../index.ts';
 
 test('an exception in a keyed process function fails the job naming the operator, the key, the record and the error', async () => {
   const env = new StreamEnvironment().setParallelism(2);
@@ -77,26 +71,5 @@ test('a key selector returning an invalid key fails with a message saying what a
   await assert.rejects(
     env.execute('bad-key'),
     /keyBy key selector returned an invalid key: a key must be a string, number, bigint, boolean or an array of those; got object/,
-  );
-});
-
-test('state descriptors reused with another kind of state are refused by name', async () => {
-  const env = new StreamEnvironment();
-  const fn: KeyedProcessFunction<string, string, never> = {
-    open(ctx) {
-      ctx.getState(valueState('seen'));
-      ctx.getListState({ kind: 'list', name: 'seen' });
-    },
-    processElement() {},
-  };
-  env
-    .fromCollection(['a'])
-    .keyBy((s) => s)
-    .process(fn)
-    .name('conflict')
-    .collect();
-  await assert.rejects(
-    env.execute('conflict'),
-    /state 'seen' is registered as value state and requested as list state/,
   );
 });

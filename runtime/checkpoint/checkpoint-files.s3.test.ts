@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { endpoints, temporaryBucket } from '../../scripts/testenv/index.ts';
-import type { KeyGroupSnapshot } from '../operators/keyed-operator.ts';
+import { snapshotOf, type KeyGroupSnapshot } from '../state/keyed-snapshot.ts';
 import { keyGroupRangeForSubtask } from '../state/key-groups.ts';
 import { readKeyedState, writeKeyedState } from './keyed-state-file.ts';
 import {
@@ -59,7 +59,9 @@ async function writeCheckpoint(storage: CheckpointStorage, jobId: string, checkp
   const keyed = [];
   for (let subtask = 0; subtask < 2; subtask++) {
     const range = keyGroupRangeForSubtask(16, 2, subtask);
-    keyed.push(await writeKeyedState(storage, directory, 'count-per-key', subtask, snapshotsOf(range, checkpointId)));
+    keyed.push(
+      await writeKeyedState(storage, directory, 'count-per-key', subtask, snapshotOf(snapshotsOf(range, checkpointId))),
+    );
   }
   const metadata: CheckpointMetadata = {
     version: METADATA_VERSION,
@@ -105,7 +107,7 @@ for (const [name, open] of backends) {
         checkpointDirectory('job-b', 2),
         'count-per-key',
         0,
-        snapshotsOf({ start: 0, end: 7 }, 2),
+        snapshotOf(snapshotsOf({ start: 0, end: 7 }, 2)),
       );
       assert.deepEqual(await listCompletedCheckpoints(storage, 'job-b'), [1]);
     });

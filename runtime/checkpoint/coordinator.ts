@@ -175,12 +175,17 @@ export class CheckpointCoordinator {
   }
 
   /**
-   * A task took its part of checkpoint `checkpointId`. Its state is serialised
-   * now (so later changes cannot leak in) and written in the background.
+   * A task took its part of checkpoint `checkpointId`. Operator state is
+   * serialised now; keyed state was captured copy-on-write and is serialised
+   * and written in the background while the task goes on.
    */
   acknowledge(task: CoordinatedTask, checkpointId: number, snapshots: OperatorSnapshot[]): void {
     const pending = this.pending;
-    if (!pending || pending.id !== checkpointId) return; // a late acknowledgement of an aborted checkpoint
+    if (!pending || pending.id !== checkpointId) {
+      // A late acknowledgement of an aborted checkpoint: nothing will read its state.
+      for (const snapshot of snapshots) snapshot.keyed.release();
+      return;
+    }
     const { storage, directory } = pending.target;
     snapshots.forEach((snapshot, i) => {
       const { uid, name, parallelism } = task.operators[i]!;
@@ -190,7 +195,7 @@ export class CheckpointCoordinator {
         pending.operators.set(uid, entry);
       }
       const record = entry;
-      if (snapshot.keyed.length > 0) {
+      if (snapshot.keyed.keyGroups.length > 0) {
         const write = writeKeyedState(storage, directory, uid, task.subtask, snapshot.keyed);
         pending.writes.push(write.then((handle) => void record.keyed.push(handle)));
       }

@@ -22,7 +22,7 @@ export class FileCheckpointStorage implements CheckpointStorage {
     return join(this.root, path);
   }
 
-  async write(path: string, data: Uint8Array): Promise<void> {
+  async write(path: string, data: Uint8Array | AsyncIterable<Uint8Array>): Promise<void> {
     const file = this.full(path);
     try {
       await mkdir(dirname(file), { recursive: true });

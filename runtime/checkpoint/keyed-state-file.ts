@@ -4,7 +4,8 @@
 // detects truncated or corrupted files.
 import { deserialize, serialize } from 'node:v8';
 import { crc32 } from 'node:zlib';
-import type { KeyGroupSnapshot } from '../operators/keyed-operator.ts';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { KeyGroupSnapshot, KeyedStateSnapshot } from '../state/keyed-snapshot.ts';
 import type { KeyGroupRange } from '../state/key-groups.ts';
 import { CheckpointCorruptError, type KeyedStateHandle } from './metadata.ts';
 import type { CheckpointStorage } from './storage.ts';
@@ -22,31 +23,51 @@ export class StateNotSerializableError extends BrookError {
   }
 }
 
-/** Writes a subtask's key groups to `directory/file` and returns the handle `_metadata` records. */
+/** How long serialisation runs before it lets the tasks have the event loop again. */
+const SLICE_MS = 4;
+
+/**
+ * Writes a subtask's key groups to `directory/file` and returns the handle
+ * `_metadata` records. Runs asynchronously: key groups are serialised a few
+ * milliseconds at a time between the tasks' own work, and streamed to storage.
+ */
 export async function writeKeyedState(
   storage: CheckpointStorage,
   directory: string,
   operatorUid: string,
   subtask: number,
-  snapshots: KeyGroupSnapshot[],
+  snapshot: KeyedStateSnapshot,
 ): Promise<KeyedStateHandle> {
   const file = `keyed-${encodeURIComponent(operatorUid)}-${subtask}`;
-  const chunks: Buffer[] = [];
   const keyGroups: KeyedStateHandle['keyGroups'] = [];
-  let offset = 0;
-  for (const snapshot of snapshots) {
-    let bytes: Buffer;
-    try {
-      bytes = serialize(snapshot);
-    } catch (error) {
-      throw new StateNotSerializableError(operatorUid, snapshot.keyGroup, error);
+  async function* serialised(): AsyncGenerator<Uint8Array> {
+    let offset = 0;
+    let sliceStart = performance.now();
+    for (const keyGroup of snapshot.keyGroups) {
+      const bytes = snapshot.readGroup(keyGroup, (data) => serializeKeyGroup(operatorUid, data));
+      keyGroups.push({ keyGroup, offset, length: bytes.length, crc32: crc32(bytes) });
+      offset += bytes.length;
+      yield bytes;
+      if (performance.now() - sliceStart > SLICE_MS) {
+        await nextTurn();
+        sliceStart = performance.now();
+      }
     }
-    keyGroups.push({ keyGroup: snapshot.keyGroup, offset, length: bytes.length, crc32: crc32(bytes) });
-    chunks.push(bytes);
-    offset += bytes.length;
   }
-  await storage.write(`${directory}/${file}`, Buffer.concat(chunks));
+  try {
+    await storage.write(`${directory}/${file}`, serialised());
+  } finally {
+    snapshot.release();
+  }
   return { subtask, file, keyGroups };
+}
+
+function serializeKeyGroup(operatorUid: string, data: KeyGroupSnapshot): Buffer {
+  try {
+    return serialize(data);
+  } catch (error) {
+    throw new StateNotSerializableError(operatorUid, data.keyGroup, error);
+  }
 }
 
 /** Reads the key groups of `handles` that fall inside `range`, checking lengths and checksums. */

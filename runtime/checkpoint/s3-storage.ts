@@ -64,38 +64,65 @@ export class S3CheckpointStorage implements CheckpointStorage {
     throw new CheckpointStorageError(`cannot ${action} ${this.uriOf(path)}: ${reason}`, { cause: error });
   }
 
-  async write(path: string, data: Uint8Array): Promise<void> {
+  async write(path: string, data: Uint8Array | AsyncIterable<Uint8Array>): Promise<void> {
     try {
-      if (data.byteLength > this.threshold) await this.writeInParts(path, data);
-      else await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key(path), Body: data }));
+      const chunks = data instanceof Uint8Array ? [data] : data;
+      await this.writeChunks(path, chunks);
     } catch (error) {
       if (error instanceof CheckpointStorageError) throw error;
       this.fail('write', path, error);
     }
   }
 
-  private async writeInParts(path: string, data: Uint8Array): Promise<void> {
+  /** One PUT when everything fits under the threshold; else a multipart upload sent part by part as data comes. */
+  private async writeChunks(path: string, chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<void> {
     const Key = this.key(path);
-    const { UploadId } = await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key }));
+    let buffered: Uint8Array[] = [];
+    let bufferedBytes = 0;
+    let upload: { id: string; parts: { ETag: string; PartNumber: number }[] } | undefined;
+    const sendPart = async (body: Uint8Array) => {
+      upload ??= {
+        id: (await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key }))).UploadId!,
+        parts: [],
+      };
+      const PartNumber = upload.parts.length + 1;
+      const { ETag } = await this.client.send(
+        new UploadPartCommand({ Bucket: this.bucket, Key, UploadId: upload.id, PartNumber, Body: body }),
+      );
+      upload.parts.push({ ETag: ETag!, PartNumber });
+    };
     try {
-      const parts: { ETag: string; PartNumber: number }[] = [];
-      for (let offset = 0, number = 1; offset < data.byteLength; offset += this.partSize, number++) {
-        const { ETag } = await this.client.send(
-          new UploadPartCommand({
-            Bucket: this.bucket,
-            Key,
-            UploadId,
-            PartNumber: number,
-            Body: data.subarray(offset, offset + this.partSize),
-          }),
-        );
-        parts.push({ ETag: ETag!, PartNumber: number });
+      for await (const chunk of chunks) {
+        buffered.push(chunk);
+        bufferedBytes += chunk.byteLength;
+        // Parts go up once the file is known to exceed the threshold, each at least partSize (S3's minimum is 5 MiB).
+        while (bufferedBytes >= this.partSize && (upload || bufferedBytes > this.threshold)) {
+          const all = Buffer.concat(buffered);
+          await sendPart(all.subarray(0, this.partSize));
+          const rest = all.subarray(this.partSize);
+          buffered = rest.byteLength > 0 ? [rest] : [];
+          bufferedBytes = rest.byteLength;
+        }
       }
+      const last = Buffer.concat(buffered);
+      if (!upload) {
+        await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: last }));
+        return;
+      }
+      if (last.byteLength > 0) await sendPart(last);
       await this.client.send(
-        new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId, MultipartUpload: { Parts: parts } }),
+        new CompleteMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key,
+          UploadId: upload.id,
+          MultipartUpload: { Parts: upload.parts },
+        }),
       );
     } catch (error) {
-      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId })).catch(() => {});
+      if (upload) {
+        const UploadId = upload.id;
+        await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId })).catch(() => {});
+      }
       this.fail('write', path, error);
     }
   }

@@ -21,8 +21,11 @@ export interface CheckpointStorage {
   readonly baseUri: string;
   /** The full URI of a path relative to the base (for messages and pointers). */
   uriOf(path: string): string;
-  /** Writes a data file (overwriting). */
-  write(path: string, data: Uint8Array): Promise<void>;
+  /**
+   * Writes a data file (overwriting). Chunks may be produced while writing,
+   * so a large snapshot never needs to be in memory whole.
+   */
+  write(path: string, data: Uint8Array | AsyncIterable<Uint8Array>): Promise<void>;
   /** Writes `path` atomically unless it exists; returns false when it already did. For `_metadata`. */
   writeIfAbsent(path: string, data: Uint8Array): Promise<boolean>;
   /** Reads a file; throws CheckpointFileNotFoundError when absent. */

@@ -2,22 +2,15 @@
 // timers it sees. Holds the heap keyed state backend and both timer queues.
 import type { KeySelector, TimerService } from '../api/functions.ts';
 import { checkKey, type Key, type KeyId } from '../state/key.ts';
-import { HeapKeyedStateBackend, type KeyGroupStateSnapshot } from '../state/keyed-state-backend.ts';
+import { HeapKeyedStateBackend } from '../state/keyed-state-backend.ts';
+import type { KeyGroupSnapshot, KeyedStateSnapshot, TimerEntry } from '../state/keyed-snapshot.ts';
 import { VOID_NAMESPACE, type Namespace } from '../state/state-table.ts';
 import { TimerQueue } from '../time/timer-service.ts';
 import { StreamOperator, type OperatorRestore, type OperatorSetup, type OperatorSnapshot } from './operator.ts';
 
 export type AnyKeySelector = KeySelector<unknown, Key>;
 
-type TimerEntry = [timestamp: number, keyId: KeyId, namespace: Namespace];
-
-/** A keyed operator's state and timers in one key group: the unit a snapshot is split into. */
-export interface KeyGroupSnapshot {
-  keyGroup: number;
-  states: KeyGroupStateSnapshot[];
-  eventTimers: TimerEntry[];
-  processingTimers: TimerEntry[];
-}
+export type { KeyGroupSnapshot } from '../state/keyed-snapshot.ts';
 
 export abstract class KeyedOperator extends StreamOperator {
   protected backend!: HeapKeyedStateBackend;
@@ -150,29 +143,42 @@ export abstract class KeyedOperator extends StreamOperator {
     this.restoreKeyedState(restore.keyed);
   }
 
-  /** Every key group of this subtask's range that holds state or timers. */
-  snapshotKeyedState(): KeyGroupSnapshot[] {
-    const { start, end } = this.backend.keyGroupRange;
-    const byGroup = new Map<number, KeyGroupSnapshot>();
-    const at = (keyGroup: number) => {
-      let snapshot = byGroup.get(keyGroup);
-      if (!snapshot) {
-        snapshot = { keyGroup, states: [], eventTimers: [], processingTimers: [] };
-        byGroup.set(keyGroup, snapshot);
-      }
-      return snapshot;
+  /**
+   * This subtask's state and timers at the barrier. Timers are copied now (they
+   * are small); state tables are captured copy-on-write and read later.
+   */
+  snapshotKeyedState(): KeyedStateSnapshot {
+    const { start } = this.backend.keyGroupRange;
+    const timers = new Map<number, { eventTimers: TimerEntry[]; processingTimers: TimerEntry[] }>();
+    const timersOf = (keyGroup: number) => {
+      let entry = timers.get(keyGroup);
+      if (!entry) timers.set(keyGroup, (entry = { eventTimers: [], processingTimers: [] }));
+      return entry;
     };
-    for (let keyGroup = start; keyGroup <= end; keyGroup++) {
-      const states = this.backend.snapshotKeyGroup(keyGroup);
-      if (states.length > 0) at(keyGroup).states = states;
-    }
     for (const [timestamp, group, keyId, namespace] of this.eventTimers.entries()) {
-      at(start + group).eventTimers.push([timestamp, keyId, namespace]);
+      timersOf(start + group).eventTimers.push([timestamp, keyId, namespace]);
     }
     for (const [timestamp, group, keyId, namespace] of this.processingTimers.entries()) {
-      at(start + group).processingTimers.push([timestamp, keyId, namespace]);
+      timersOf(start + group).processingTimers.push([timestamp, keyId, namespace]);
     }
-    return [...byGroup.values()].sort((a, b) => a.keyGroup - b.keyGroup);
+    const state = this.backend.snapshot();
+    const keyGroups = [...new Set([...state.keyGroups, ...timers.keys()])].sort((a, b) => a - b);
+    return {
+      keyGroups,
+      readGroup: (keyGroup, use) => {
+        const groupTimers = timers.get(keyGroup) ?? { eventTimers: [], processingTimers: [] };
+        try {
+          return use({ keyGroup, states: state.statesOf(keyGroup), ...groupTimers });
+        } finally {
+          state.releaseGroup(keyGroup);
+          timers.delete(keyGroup);
+        }
+      },
+      release: () => {
+        state.release();
+        timers.clear();
+      },
+    };
   }
 
   /** Loads key groups of a snapshot (all of them inside this subtask's range); call after setup, before open. */

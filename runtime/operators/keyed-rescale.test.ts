@@ -11,7 +11,7 @@ import { valueState } from '../state/descriptors.ts';
 import { keyGroupForKey, keyGroupRangeForSubtask, subtaskForKeyGroup } from '../state/key-groups.ts';
 import type { ValueState } from '../state/state.ts';
 import { ManualClock } from '../time/processing-time.ts';
-import type { KeyGroupSnapshot } from './keyed-operator.ts';
+import { materialize, type KeyGroupSnapshot } from '../state/keyed-snapshot.ts';
 import { KeyedProcessOperator } from './keyed-process.ts';
 
 const MAX_PARALLELISM = 128;
@@ -80,7 +80,7 @@ for (const newParallelism of [3, 1, 2]) {
     const before: [string, number][] = [];
     const first = await startOperators(2, [], before);
     first.feed(keys.slice(0, 1800));
-    const snapshot = first.operators.flatMap((o) => o.snapshotKeyedState());
+    const snapshot = first.operators.flatMap((o) => materialize(o.snapshotKeyedState()));
     assert.equal(before.length, 0, 'nothing fired before the snapshot');
     assert.equal(new Set(snapshot.map((s) => s.keyGroup)).size, snapshot.length, 'each key group is in one snapshot');
 
@@ -97,7 +97,7 @@ for (const newParallelism of [3, 1, 2]) {
 test('restoring state saved with another kind under the same name is refused by name', async () => {
   const first = await startOperators(1, [], []);
   first.feed(['a']);
-  const snapshot = first.operators[0]!.snapshotKeyedState();
+  const snapshot = materialize(first.operators[0]!.snapshotKeyedState());
   const clash: KeyedProcessFunction<string, string, never> = {
     open(ctx) {
       ctx.getListState({ kind: 'list', name: 'count' });

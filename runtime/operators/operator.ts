@@ -9,7 +9,7 @@ import { MIN_WATERMARK } from '../execution/elements.ts';
 import type { KeyGroupRange } from '../state/key-groups.ts';
 import type { Key } from '../state/key.ts';
 import { HeapOperatorStateStore, type OperatorListMode } from '../state/operator-state.ts';
-import type { KeyGroupSnapshot } from './keyed-operator.ts';
+import { EMPTY_KEYED_SNAPSHOT, type KeyGroupSnapshot, type KeyedStateSnapshot } from '../state/keyed-snapshot.ts';
 import type { KeyedStateAccess } from '../state/state-access.ts';
 import type { ProcessingTimeClock } from '../time/processing-time.ts';
 
@@ -46,7 +46,8 @@ export function emptyOperatorState(): OperatorStateSnapshot {
 
 /** What an operator instance contributes to a checkpoint. */
 export interface OperatorSnapshot {
-  keyed: KeyGroupSnapshot[];
+  /** Read after the task moved on (asynchronous part of the checkpoint). */
+  keyed: KeyedStateSnapshot;
   operator: OperatorStateSnapshot;
 }
 
@@ -121,7 +122,7 @@ export abstract class StreamOperator {
    * must not change afterwards (it is serialised before the task moves on).
    */
   snapshotState(_checkpointId: number): OperatorSnapshot {
-    const snapshot: OperatorSnapshot = { keyed: [], operator: emptyOperatorState() };
+    const snapshot: OperatorSnapshot = { keyed: EMPTY_KEYED_SNAPSHOT, operator: emptyOperatorState() };
     for (const [name, list] of this.operatorState.lists) {
       snapshot.operator.lists[name] = { mode: list.mode, values: [...list.values] };
     }

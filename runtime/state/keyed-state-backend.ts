@@ -14,6 +14,7 @@ import {
   type CurrentKeyScope,
   type NamespaceScope,
 } from './heap-states.ts';
+import type { KeyGroupStateSnapshot } from './keyed-snapshot.ts';
 import type { KeyedStateAccess } from './state-access.ts';
 import { StateTable, VOID_NAMESPACE, type Namespace } from './state-table.ts';
 import { IncrementalCleanup, TtlPolicy, type TtlValue } from './ttl.ts';
@@ -27,13 +28,16 @@ export class StateDescriptorConflictError extends BrookError {
   }
 }
 
-/** One state's entries in one key group, as written into a snapshot. */
-export interface KeyGroupStateSnapshot {
-  name: string;
-  kind: AnyStateDescriptor['kind'];
-  /** Values are stored with their TTL timestamps. */
-  ttl: boolean;
-  entries: [key: KeyId, namespace: Namespace, value: unknown][];
+export type { KeyGroupStateSnapshot } from './keyed-snapshot.ts';
+
+/** Every state table's content at a barrier, readable key group by key group afterwards. */
+export interface BackendSnapshot {
+  /** Absolute key groups holding any state. */
+  keyGroups: number[];
+  /** The states of `keyGroup` as at the barrier; valid until `releaseGroup`. */
+  statesOf(keyGroup: number): KeyGroupStateSnapshot[];
+  releaseGroup(keyGroup: number): void;
+  release(): void;
 }
 
 interface RegisteredState {
@@ -217,9 +221,12 @@ export class HeapKeyedStateBackend implements CurrentKeyScope {
     if (merged !== undefined) table.put(group, key, target, ttl ? ttl.wrap(merged) : merged);
   }
 
-  /** The state of one key group (absolute index), as plain data for a snapshot. */
-  snapshotKeyGroup(keyGroup: number): KeyGroupStateSnapshot[] {
-    const group = keyGroup - this.keyGroupRange.start;
+  /**
+   * Captures every state table (copy-on-write, so this is cheap): the task goes
+   * on changing state while the snapshot is read and written out.
+   */
+  snapshot(): BackendSnapshot {
+    const { start } = this.keyGroupRange;
     const tables = [
       ...[...this.registered].map(([name, s]) => ({
         name,
@@ -228,10 +235,18 @@ export class HeapKeyedStateBackend implements CurrentKeyScope {
         table: s.table,
       })),
       ...[...this.restored].map(([name, r]) => ({ name, ...r })),
-    ];
-    return tables
-      .map(({ name, kind, ttl, table }) => ({ name, kind, ttl, entries: table.entriesOf(group) }))
-      .filter((s) => s.entries.length > 0);
+    ].map(({ table, ...described }) => ({ ...described, snapshot: table.beginSnapshot() }));
+    const groups = new Set<number>();
+    for (const { snapshot } of tables) for (const group of snapshot.groupsWithState()) groups.add(start + group);
+    return {
+      keyGroups: [...groups].sort((a, b) => a - b),
+      statesOf: (keyGroup) =>
+        tables
+          .map(({ name, kind, ttl, snapshot }) => ({ name, kind, ttl, entries: snapshot.entriesOf(keyGroup - start) }))
+          .filter((s) => s.entries.length > 0),
+      releaseGroup: (keyGroup) => tables.forEach((t) => t.snapshot.releaseGroup(keyGroup - start)),
+      release: () => tables.forEach((t) => t.snapshot.release()),
+    };
   }
 
   /** Loads a key group's state; the descriptors are matched by name when they register. */

@@ -56,6 +56,8 @@ export class IncrementalCleanup {
         return;
       }
       const [group, key, namespace, stored] = next.value;
+      // Purging changes the entry in place: not while a running snapshot still needs its group.
+      if (this.table.isShared(group)) continue;
       if (this.purge(stored) === 'remove') this.table.remove(group, key, namespace);
     }
   }

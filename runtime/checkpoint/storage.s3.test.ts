@@ -56,6 +56,21 @@ for (const [name, open] of backends) {
       assert.ok((await storage.read('job/chk-3/big')).equals(data));
     });
 
+    test('a file streamed in uneven chunks while it is produced round-trips, small or over the multipart threshold', async () => {
+      const storage = await open();
+      for (const size of [300_000, 13 * 1024 * 1024 + 17]) {
+        const data = randomBytes(size);
+        async function* chunks() {
+          for (let offset = 0, n = 1; offset < data.length; offset += 70_001 * n, n = (n % 7) + 1) {
+            await new Promise((resolve) => setImmediate(resolve));
+            yield data.subarray(offset, offset + 70_001 * n);
+          }
+        }
+        await storage.write(`chk-1/streamed-${size}`, chunks());
+        assert.ok((await storage.read(`chk-1/streamed-${size}`)).equals(data), `${size} bytes`);
+      }
+    });
+
     test('_metadata is published once: a second writer does not replace it', async () => {
       const storage = await open();
       assert.equal(await storage.writeIfAbsent('job/chk-4/_metadata', Buffer.from('first')), true);

@@ -3,7 +3,7 @@
 // stalls (the longest gap between two records reaching the sink while
 // checkpoints run). Prints a table and JSON.
 //
-//   node --import tsx bench/checkpoint-duration.ts [--sizes 10,100] (MB)
+//   node --import tsx bench/checkpoint-duration.ts [--sizes 10,100] (MiB) [--backends heap,lmdb] [--storages file,s3]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,7 @@ const RATE = 50_000;
 const RUN_SECONDS = 8;
 
 interface Result {
+  backend: string;
   storage: string;
   stateMiB: number;
   checkpoints: number;
@@ -32,14 +33,15 @@ interface Result {
   records: number;
 }
 
-async function measure(storageUri: string, stateMiB: number): Promise<Result> {
+async function measure(storageUri: string, stateMiB: number, backend: 'heap' | 'lmdb'): Promise<Result> {
   const keys = Math.round((stateMiB * 1024 * 1024) / VALUE_BYTES);
   // Fill the state as fast as the job goes, then keep updating it for RUN_SECONDS at RATE while checkpoints run.
   const updates = RATE * RUN_SECONDS;
   const env = new StreamEnvironment()
     .setParallelism(1)
     .enableCheckpointing(1000)
-    .setCheckpointStorage(storageUri, endpoints.s3);
+    .setCheckpointStorage(storageUri, endpoints.s3)
+    .setStateBackend({ kind: backend });
   const keep: KeyedProcessFunction<number, number, number> & { value?: ValueState<string> } = {
     open(ctx) {
       this.value = ctx.getState(valueState<string>('payload'));
@@ -72,6 +74,7 @@ async function measure(storageUri: string, stateMiB: number): Promise<Result> {
   const result = await env.execute(`checkpoint-${stateMiB}MiB`);
   const durations = result.checkpoints.map((c) => c.durationMs).sort((a, b) => a - b);
   return {
+    backend,
     storage: storageUri.split(':')[0]!,
     stateMiB,
     checkpoints: durations.length,
@@ -85,6 +88,12 @@ async function measure(storageUri: string, stateMiB: number): Promise<Result> {
 async function main(): Promise<void> {
   const sizesFlag = process.argv.indexOf('--sizes');
   const sizes = (sizesFlag > 0 ? process.argv[sizesFlag + 1]! : '10,100').split(',').map(Number);
+  const flag = (name: string, fallback: string) => {
+    const at = process.argv.indexOf(name);
+    return (at > 0 ? process.argv[at + 1]! : fallback).split(',');
+  };
+  const backends = flag('--backends', 'heap,lmdb') as ('heap' | 'lmdb')[];
+  const storages = flag('--storages', 'file,s3');
   await ensureServices('s3');
   const bucket = `brook-bench-${Date.now()}`;
   const client = new S3Client(endpoints.s3);
@@ -94,18 +103,20 @@ async function main(): Promise<void> {
   const results: Result[] = [];
   try {
     for (const size of sizes) {
-      results.push(await measure(`file://${dir}`, size));
-      results.push(await measure(`s3://${bucket}/checkpoints`, size));
+      for (const backend of backends) {
+        if (storages.includes('file')) results.push(await measure(`file://${dir}`, size, backend));
+        if (storages.includes('s3')) results.push(await measure(`s3://${bucket}/checkpoints`, size, backend));
+      }
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await (await openCheckpointStorage(`s3://${bucket}`, endpoints.s3)).deleteAll('');
   }
-  console.log('storage | keyed state MiB | checkpoints | median ms | max ms | max stall ms | records');
-  console.log('---|---|---|---|---|---|---');
+  console.log('backend | storage | keyed state MiB | checkpoints | median ms | max ms | max stall ms | records');
+  console.log('---|---|---|---|---|---|---|---');
   for (const r of results) {
     console.log(
-      `${r.storage} | ${r.stateMiB} | ${r.checkpoints} | ${r.medianCheckpointMs} | ${r.maxCheckpointMs} | ${r.maxStallMs} | ${r.records}`,
+      `${r.backend} | ${r.storage} | ${r.stateMiB} | ${r.checkpoints} | ${r.medianCheckpointMs} | ${r.maxCheckpointMs} | ${r.maxStallMs} | ${r.records}`,
     );
   }
   console.log(JSON.stringify({ benchmark: 'checkpoint-duration', results }));

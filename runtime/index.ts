@@ -1,5 +1,6 @@
 // Brook's public API: what a job imports (`import { ... } from 'brook'`).
 export { StreamEnvironment, type EnvironmentSettings } from './api/environment.ts';
+export type { StateBackendSpec } from './state/state-backend.ts';
 export { DataStream, KeyedStream } from './api/data-stream.ts';
 export { WindowedStream, AllWindowedStream } from './api/windowed-stream.ts';
 export { ConnectedStreams, BroadcastStream, BroadcastConnectedStream } from './api/connected-streams.ts';

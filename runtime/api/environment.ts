@@ -16,6 +16,7 @@ import { runOnMiniCluster, type JobExecutionResult } from '../execution/mini-clu
 import { buildJobGraph, type JobGraph } from '../graph/job-graph.ts';
 import type { Transformation } from '../graph/transformation.ts';
 import { DEFAULT_MAX_PARALLELISM, checkParallelism } from '../state/key-groups.ts';
+import { loadStateBackend, type StateBackendSpec } from '../state/state-backend.ts';
 import { systemClock, type ProcessingTimeClock } from '../time/processing-time.ts';
 import type { WatermarkStrategy } from '../time/watermark-strategy.ts';
 import { DataStream } from './data-stream.ts';
@@ -41,6 +42,8 @@ export interface EnvironmentSettings {
   autoWatermarkIntervalMs: number;
   /** Batches a channel buffers before its producer waits: the bound on in-flight data. */
   channelCapacity: number;
+  /** Where keyed state lives: the heap (default) or lmdb on local disk. */
+  stateBackend: StateBackendSpec;
 }
 
 /**
@@ -59,6 +62,7 @@ export class StreamEnvironment {
     maxParallelism: DEFAULT_MAX_PARALLELISM,
     autoWatermarkIntervalMs: 200,
     channelCapacity: 4,
+    stateBackend: { kind: 'heap' },
   };
   private clock: ProcessingTimeClock = systemClock;
   private checkpointSettings: CheckpointSettings | undefined;
@@ -118,6 +122,16 @@ export class StreamEnvironment {
   setAutoWatermarkInterval(ms: number): this {
     if (!(ms >= 0)) throw new RangeError(`auto-watermark interval must be >= 0 ms, got ${ms}`);
     this.settings.autoWatermarkIntervalMs = ms;
+    return this;
+  }
+
+  /**
+   * Where keyed state lives. `{ kind: 'lmdb', directory }` keeps it in an
+   * embedded on-disk database per operator subtask, for state larger than memory
+   * (Flink's RocksDB backend plays this part); snapshots stay asynchronous.
+   */
+  setStateBackend(spec: StateBackendSpec): this {
+    this.settings.stateBackend = spec;
     return this;
   }
 
@@ -211,6 +225,7 @@ export class StreamEnvironment {
       control: options.control,
       openStorage,
       restore,
+      openStateStores: await loadStateBackend(this.settings.stateBackend),
     });
   }
 

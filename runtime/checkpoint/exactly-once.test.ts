@@ -22,9 +22,14 @@ interface Event {
 const RECORDS = 6000;
 const generate = (i: number, random: SeededRandom): Event => ({ user: `user-${random.int(0, 30)}`, seq: i });
 
-for (const seed of [1, 2, 3]) {
+for (const [seed, backend] of [
+  [1, 'heap'],
+  [2, 'heap'],
+  [3, 'heap'],
+  [4, 'lmdb'],
+] as const) {
   for (const parallelism of [1, 3]) {
-    test(`a failure at a random record (seed ${seed}, parallelism ${parallelism}) is recovered from a checkpoint with every count exact`, async () => {
+    test(`a failure at a random record (seed ${seed}, parallelism ${parallelism}, ${backend} state) is recovered from a checkpoint with every count exact`, async () => {
       const failAt = new SeededRandom().reset(seed * 7919).int(RECORDS / 4, (RECORDS * 3) / 4);
       let failed = false;
       let seenAfterRestart = 0;
@@ -32,7 +37,8 @@ for (const seed of [1, 2, 3]) {
         .setParallelism(parallelism)
         .enableCheckpointing(20)
         .setCheckpointStorage(`file://${root}/seed-${seed}-p${parallelism}`)
-        .setRestartStrategy({ kind: 'fixed-delay', attempts: 3, delayMs: 10 });
+        .setRestartStrategy({ kind: 'fixed-delay', attempts: 3, delayMs: 10 })
+        .setStateBackend(backend === 'lmdb' ? { kind: 'lmdb', directory: join(root, 'lmdb') } : { kind: 'heap' });
       const out = env
         .fromGenerator(
           { count: RECORDS, seed, generate, recordsPerSecond: 12_000 },

@@ -46,8 +46,8 @@ const sumPerUser: KeyedProcessFunction<string, Event, [string, number, number]> 
   },
 };
 
-function build(parallelism: number, recordsPerSecond?: number) {
-  const env = new StreamEnvironment().setParallelism(parallelism);
+function build(parallelism: number, recordsPerSecond?: number, backend: 'heap' | 'lmdb' = 'heap') {
+  const env = new StreamEnvironment().setParallelism(parallelism).setStateBackend({ kind: backend });
   const results = env
     .fromGenerator(
       { count: RECORDS, seed: 5, generate, recordsPerSecond, splits: 4 },
@@ -83,6 +83,30 @@ test('a savepoint taken at parallelism 2 restores at 1 and at 4 with results equ
     await second.env.execute('restored', { fromSavepoint: location });
     assert.deepEqual(sorted(second.results.values), expected, `restored at parallelism ${restoreParallelism}`);
   }
+});
+
+test('a savepoint moves between the heap and the lmdb backend at other parallelisms: heap 2 → lmdb 3 → heap 1', async () => {
+  const uninterrupted = build(2);
+  await uninterrupted.env.execute('uninterrupted');
+
+  const first = build(2, 6000);
+  const firstControl = new JobControl();
+  const firstJob = first.env.execute('heap', { control: firstControl });
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  const fromHeap = await firstControl.stopWithSavepoint(`file://${root}/heap-to-lmdb`);
+  await firstJob;
+
+  const second = build(3, 6000, 'lmdb');
+  const secondControl = new JobControl();
+  const secondJob = second.env.execute('lmdb', { control: secondControl, fromSavepoint: fromHeap });
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  const fromLmdb = await secondControl.stopWithSavepoint(`file://${root}/lmdb-to-heap`);
+  await secondJob;
+  assert.deepEqual(second.results.values, [], 'the lmdb run was stopped before the end');
+
+  const third = build(1);
+  await third.env.execute('heap-again', { fromSavepoint: fromLmdb });
+  assert.deepEqual(sorted(third.results.values), sorted(uninterrupted.results.values));
 });
 
 test('a savepoint with state for an operator the job no longer has is refused, unless allowNonRestoredState', async () => {

@@ -27,6 +27,7 @@ import type { CheckpointStorage } from '../checkpoint/storage.ts';
 import { staticSplitEnumerator } from '../connectors/source.ts';
 import type { OperatorSnapshot } from '../operators/operator.ts';
 import { decideRestart, initialRestartState, type RestartStrategy } from '../recovery/restart-strategy.ts';
+import type { StateStoreOpener } from '../state/state-backend.ts';
 import { annotate } from './user-function-error.ts';
 
 export class JobExecutionError extends BrookError {
@@ -58,6 +59,8 @@ export interface MiniClusterOptions {
   /** Savepoints on request; needs `openStorage` to reach their directories. */
   control?: JobControl;
   openStorage?: (uri: string) => Promise<CheckpointStorage>;
+  /** Where keyed state lives; absent: the heap. */
+  openStateStores?: StateStoreOpener;
 }
 
 export interface JobExecutionResult {
@@ -333,6 +336,9 @@ function createTask(
       keyGroupRange: keyGroupRangeForSubtask(graph.maxParallelism, node.parallelism, subtask),
       output: new ChainOutput(main, side, downstreamOperators, downstreamWriters),
       clock: options.clock,
+      openStateStores:
+        options.openStateStores &&
+        (() => options.openStateStores!({ jobName: graph.jobName, operatorUid: node.uid, subtask })),
       scheduleAt: (timestamp, callback) =>
         options.clock.schedule(timestamp, () =>
           taskRef.current!.mail(() => {

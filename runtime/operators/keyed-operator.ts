@@ -2,7 +2,8 @@
 // timers it sees. Holds the heap keyed state backend and both timer queues.
 import type { KeySelector, TimerService } from '../api/functions.ts';
 import { checkKey, type Key, type KeyId } from '../state/key.ts';
-import { HeapKeyedStateBackend } from '../state/keyed-state-backend.ts';
+import { KeyedStateBackend } from '../state/keyed-state-backend.ts';
+import type { DisposableStateStores } from '../state/state-backend.ts';
 import type { KeyGroupSnapshot, KeyedStateSnapshot, TimerEntry } from '../state/keyed-snapshot.ts';
 import { VOID_NAMESPACE, type Namespace } from '../state/state-table.ts';
 import { TimerQueue } from '../time/timer-service.ts';
@@ -13,11 +14,13 @@ export type AnyKeySelector = KeySelector<unknown, Key>;
 export type { KeyGroupSnapshot } from '../state/keyed-snapshot.ts';
 
 export abstract class KeyedOperator extends StreamOperator {
-  protected backend!: HeapKeyedStateBackend;
+  protected backend!: KeyedStateBackend;
   protected readonly eventTimers = new TimerQueue();
   protected readonly processingTimers = new TimerQueue();
   private scheduled: { at: number; cancel: () => void } | undefined;
   private keySet = false;
+  /** An on-disk backend's files, removed on close; undefined for the heap. */
+  private stores: DisposableStateStores | undefined;
 
   constructor(
     protected readonly keySelector: AnyKeySelector,
@@ -28,10 +31,12 @@ export abstract class KeyedOperator extends StreamOperator {
 
   override setup(setup: OperatorSetup): void {
     super.setup(setup);
-    this.backend = new HeapKeyedStateBackend({
+    this.stores = setup.openStateStores?.();
+    this.backend = new KeyedStateBackend({
       keyGroupRange: setup.keyGroupRange,
       maxParallelism: setup.maxParallelism,
       now: () => setup.clock.now(),
+      stores: this.stores,
     });
   }
 
@@ -114,9 +119,11 @@ export abstract class KeyedOperator extends StreamOperator {
     if (last !== undefined) this.fireProcessingTimers(last);
   }
 
-  override close(): void | Promise<void> {
+  override async close(): Promise<void> {
     this.scheduled?.cancel();
     this.scheduled = undefined;
+    await this.stores?.dispose();
+    this.stores = undefined;
   }
 
   protected abstract onEventTime(timestamp: number, namespace: Namespace): void;

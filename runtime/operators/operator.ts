@@ -9,6 +9,7 @@ import { MIN_WATERMARK } from '../execution/elements.ts';
 import type { KeyGroupRange } from '../state/key-groups.ts';
 import type { Key } from '../state/key.ts';
 import { HeapOperatorStateStore, type OperatorListMode } from '../state/operator-state.ts';
+import type { DisposableStateStores } from '../state/state-backend.ts';
 import { EMPTY_KEYED_SNAPSHOT, type KeyGroupSnapshot, type KeyedStateSnapshot } from '../state/keyed-snapshot.ts';
 import type { KeyedStateAccess } from '../state/state-access.ts';
 import type { ProcessingTimeClock } from '../time/processing-time.ts';
@@ -26,6 +27,8 @@ export interface OperatorSetup {
   clock: ProcessingTimeClock;
   /** Runs `callback` in the task's mailbox at processing time `timestamp`; returns a cancel function. */
   scheduleAt(timestamp: number, callback: () => void): () => void;
+  /** Opens where keyed state lives (absent: the heap). Keyed operators call it once and dispose it on close. */
+  openStateStores?: () => DisposableStateStores;
 }
 
 /** Per-subtask state that is not keyed: small, stored whole, redistributed on restore. */

@@ -1,9 +1,10 @@
-// The heap implementations of ValueState, ListState, MapState, ReducingState
-// and AggregatingState. Each reads the backend's current key group, key and
-// namespace on every call, so one state object serves every key.
+// ValueState, ListState, MapState, ReducingState and AggregatingState over a
+// StateStore (heap or on-disk). Each reads the backend's current key group, key
+// and namespace on every call, so one state object serves every key. Every
+// change is written back with put, even one made in place.
 import type { AggregateFunction, ReduceFunction } from '../api/functions.ts';
 import type { KeyId } from './key.ts';
-import type { Namespace, StateTable } from './state-table.ts';
+import type { Namespace, StateStore } from './state-table.ts';
 import type { TtlPolicy, TtlValue } from './ttl.ts';
 import type { AggregatingState, ListState, MapState, ReducingState, ValueState } from './state.ts';
 
@@ -28,7 +29,7 @@ abstract class HeapState<S> {
   constructor(
     protected readonly scope: CurrentKeyScope,
     protected readonly namespaces: NamespaceScope,
-    protected readonly table: StateTable<S>,
+    protected readonly table: StateStore<S>,
   ) {}
 
   protected read(): S | undefined {
@@ -54,7 +55,7 @@ class SingleValueState<T> extends HeapState<unknown> {
   constructor(
     scope: CurrentKeyScope,
     namespaces: NamespaceScope,
-    table: StateTable<unknown>,
+    table: StateStore<unknown>,
     protected readonly ttl: TtlPolicy | undefined,
   ) {
     super(scope, namespaces, table);
@@ -65,6 +66,7 @@ class SingleValueState<T> extends HeapState<unknown> {
     if (this.ttl === undefined) return stored as T | undefined;
     const value = this.ttl.read(stored as TtlValue<T> | undefined);
     if (value === undefined && stored !== undefined) this.clear();
+    else if (value !== undefined && this.ttl.refreshesOnRead) this.write(stored);
     return value;
   }
 
@@ -88,7 +90,7 @@ export class HeapReducingState<T> extends SingleValueState<T> implements Reducin
   constructor(
     scope: CurrentKeyScope,
     namespaces: NamespaceScope,
-    table: StateTable<unknown>,
+    table: StateStore<unknown>,
     ttl: TtlPolicy | undefined,
     private readonly reduce: ReduceFunction<T>,
   ) {
@@ -109,7 +111,7 @@ export class HeapAggregatingState<IN, ACC, OUT> extends SingleValueState<ACC> im
   constructor(
     scope: CurrentKeyScope,
     namespaces: NamespaceScope,
-    table: StateTable<unknown>,
+    table: StateStore<unknown>,
     ttl: TtlPolicy | undefined,
     private readonly aggregate: AggregateFunction<IN, ACC, OUT>,
   ) {
@@ -132,7 +134,7 @@ export class HeapListState<T> extends HeapState<unknown[]> implements ListState<
   constructor(
     scope: CurrentKeyScope,
     namespaces: NamespaceScope,
-    table: StateTable<unknown[]>,
+    table: StateStore<unknown[]>,
     private readonly ttl: TtlPolicy | undefined,
   ) {
     super(scope, namespaces, table);
@@ -148,6 +150,7 @@ export class HeapListState<T> extends HeapState<unknown[]> implements ListState<
       if (value !== undefined) alive.push(value);
     }
     if (alive.length === 0) this.clear();
+    else if (this.ttl.refreshesOnRead) this.write(stored);
     return alive;
   }
 
@@ -155,7 +158,10 @@ export class HeapListState<T> extends HeapState<unknown[]> implements ListState<
     const stored = this.read();
     const element = this.ttl === undefined ? value : this.ttl.wrap(value);
     if (stored === undefined) this.write([element]);
-    else stored.push(element);
+    else {
+      stored.push(element);
+      this.write(stored);
+    }
   }
 
   addAll(values: Iterable<T>): void {
@@ -173,7 +179,7 @@ export class HeapMapState<K, V> extends HeapState<Map<K, unknown>> implements Ma
   constructor(
     scope: CurrentKeyScope,
     namespaces: NamespaceScope,
-    table: StateTable<Map<K, unknown>>,
+    table: StateStore<Map<K, unknown>>,
     private readonly ttl: TtlPolicy | undefined,
   ) {
     super(scope, namespaces, table);
@@ -189,16 +195,15 @@ export class HeapMapState<K, V> extends HeapState<Map<K, unknown>> implements Ma
   get(key: K): V | undefined {
     const map = this.read();
     if (map === undefined) return undefined;
-    return this.unwrap(key, map.get(key), map);
+    const value = this.unwrap(key, map.get(key), map);
+    if (value !== undefined && this.ttl?.refreshesOnRead) this.write(map);
+    return value;
   }
 
   put(key: K, value: V): void {
-    let map = this.read();
-    if (map === undefined) {
-      map = new Map();
-      this.write(map);
-    }
+    const map = this.read() ?? new Map<K, unknown>();
     map.set(key, this.ttl === undefined ? value : this.ttl.wrap(value));
+    this.write(map);
   }
 
   putAll(entries: Iterable<[K, V]>): void {
@@ -207,9 +212,10 @@ export class HeapMapState<K, V> extends HeapState<Map<K, unknown>> implements Ma
 
   remove(key: K): void {
     const map = this.read();
-    if (map === undefined) return;
+    if (map === undefined || !map.has(key)) return;
     map.delete(key);
     if (map.size === 0) this.clear();
+    else this.write(map);
   }
 
   contains(key: K): boolean {
@@ -220,11 +226,13 @@ export class HeapMapState<K, V> extends HeapState<Map<K, unknown>> implements Ma
     const map = this.read();
     if (map === undefined) return [];
     const result: [K, V][] = [];
+    const before = map.size;
     for (const [key, stored] of [...map]) {
       const value = this.unwrap(key, stored, map);
       if (value !== undefined) result.push([key, value]);
     }
     if (map.size === 0) this.clear();
+    else if (map.size !== before || (this.ttl?.refreshesOnRead && result.length > 0)) this.write(map);
     return result;
   }
 

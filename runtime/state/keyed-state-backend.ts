@@ -1,6 +1,6 @@
-// The heap keyed state backend of one operator in one subtask: it holds the
-// state tables for the subtask's key-group range and the current key (and
-// namespace) that every state object reads.
+// The keyed state backend of one operator in one subtask: it holds the state
+// stores for the subtask's key-group range (on the heap, or on disk through
+// lmdb-store.ts) and the current key (and namespace) that every state object reads.
 import { BrookError } from '../errors.ts';
 import type { AnyStateDescriptor } from './descriptors.ts';
 import { keyFromId, keyId, type Key, type KeyId } from './key.ts';
@@ -16,8 +16,17 @@ import {
 } from './heap-states.ts';
 import type { KeyGroupStateSnapshot } from './keyed-snapshot.ts';
 import type { KeyedStateAccess } from './state-access.ts';
-import { StateTable, VOID_NAMESPACE, type Namespace } from './state-table.ts';
-import { IncrementalCleanup, TtlPolicy, type TtlValue } from './ttl.ts';
+import { StateTable, VOID_NAMESPACE, type Namespace, type StateStore } from './state-table.ts';
+
+/** Makes the store of each state; the heap backend's is a StateTable. */
+export interface StateStoreFactory {
+  createStore(name: string, keyGroupCount: number): StateStore<unknown>;
+}
+
+export const HEAP_STORES: StateStoreFactory = {
+  createStore: (_name, keyGroupCount) => new StateTable<unknown>(keyGroupCount),
+};
+import { IncrementalCleanup, TtlPolicy, type PurgeResult, type TtlValue } from './ttl.ts';
 
 export class StateDescriptorConflictError extends BrookError {
   constructor(name: string, existing: string, requested: string) {
@@ -42,12 +51,12 @@ export interface BackendSnapshot {
 
 interface RegisteredState {
   descriptor: AnyStateDescriptor;
-  table: StateTable<unknown>;
+  table: StateStore<unknown>;
   ttl: TtlPolicy | undefined;
   cleanup: IncrementalCleanup | undefined;
 }
 
-export class HeapKeyedStateBackend implements CurrentKeyScope {
+export class KeyedStateBackend implements CurrentKeyScope {
   readonly keyGroupRange: KeyGroupRange;
   readonly maxParallelism: number;
   currentGroup = 0;
@@ -57,7 +66,7 @@ export class HeapKeyedStateBackend implements CurrentKeyScope {
   /** Tables restored from a snapshot whose descriptor has not been registered yet. */
   private readonly restored = new Map<
     string,
-    { kind: AnyStateDescriptor['kind']; ttl: boolean; table: StateTable<unknown> }
+    { kind: AnyStateDescriptor['kind']; ttl: boolean; table: StateStore<unknown> }
   >();
   private readonly stateObjects = new Map<string, unknown>();
   private readonly now: () => number;
@@ -65,10 +74,18 @@ export class HeapKeyedStateBackend implements CurrentKeyScope {
   readonly currentNamespace: { namespace: Namespace } = { namespace: VOID_NAMESPACE };
   private readonly voidNamespace: NamespaceScope = { namespace: VOID_NAMESPACE };
 
-  constructor(options: { keyGroupRange: KeyGroupRange; maxParallelism: number; now: () => number }) {
+  private readonly stores: StateStoreFactory;
+
+  constructor(options: {
+    keyGroupRange: KeyGroupRange;
+    maxParallelism: number;
+    now: () => number;
+    stores?: StateStoreFactory;
+  }) {
     this.keyGroupRange = options.keyGroupRange;
     this.maxParallelism = options.maxParallelism;
     this.now = options.now;
+    this.stores = options.stores ?? HEAP_STORES;
   }
 
   setCurrentKey(key: Key): void {
@@ -121,7 +138,7 @@ export class HeapKeyedStateBackend implements CurrentKeyScope {
       );
     }
     this.restored.delete(descriptor.name);
-    const table = restored?.table ?? new StateTable<unknown>(keyGroupRangeSize(this.keyGroupRange));
+    const table = restored?.table ?? this.stores.createStore(descriptor.name, keyGroupRangeSize(this.keyGroupRange));
     const ttl = descriptor.ttl ? new TtlPolicy(descriptor.ttl, this.now) : undefined;
     const cleanup = ttl
       ? new IncrementalCleanup(table, (stored) => purgeExpired(descriptor.kind, stored, ttl))
@@ -144,7 +161,7 @@ export class HeapKeyedStateBackend implements CurrentKeyScope {
     }
     const { table, ttl, cleanup } = this.register(descriptor);
     const namespaces = windowScoped ? this.currentNamespace : this.voidNamespace;
-    const anyTable = table as StateTable<never>;
+    const anyTable = table as StateStore<never>;
     let state: unknown;
     switch (descriptor.kind) {
       case 'value':
@@ -263,7 +280,7 @@ export class HeapKeyedStateBackend implements CurrentKeyScope {
       if (!target) {
         let restored = this.restored.get(name);
         if (!restored) {
-          restored = { kind, ttl, table: new StateTable<unknown>(keyGroupRangeSize(this.keyGroupRange)) };
+          restored = { kind, ttl, table: this.stores.createStore(name, keyGroupRangeSize(this.keyGroupRange)) };
           this.restored.set(name, restored);
         }
         target = restored.table;
@@ -284,26 +301,30 @@ export class HeapKeyedStateBackend implements CurrentKeyScope {
     for (const state of this.registered.values()) {
       if (!state.cleanup || !state.ttl) continue;
       for (const [group, key, namespace, stored] of [...state.table.entries()]) {
-        if (purgeExpired(state.descriptor.kind, stored, state.ttl) === 'remove')
-          state.table.remove(group, key, namespace);
+        if (state.table.isShared(group)) continue;
+        const result = purgeExpired(state.descriptor.kind, stored, state.ttl);
+        if (result === 'remove') state.table.remove(group, key, namespace);
+        else if (result === 'changed') state.table.put(group, key, namespace, stored);
       }
     }
   }
 }
 
-/** Drops the expired parts of a stored TTL entry; says whether anything is left. */
-function purgeExpired(kind: AnyStateDescriptor['kind'], stored: unknown, ttl: TtlPolicy): 'keep' | 'remove' {
+/** Drops the expired parts of a stored TTL entry (in place); says what is left. */
+function purgeExpired(kind: AnyStateDescriptor['kind'], stored: unknown, ttl: TtlPolicy): PurgeResult {
   if (kind === 'list') {
     const list = stored as TtlValue<unknown>[];
+    const before = list.length;
     let kept = 0;
     for (const element of list) if (!ttl.isExpired(element)) list[kept++] = element;
     list.length = kept;
-    return kept === 0 ? 'remove' : 'keep';
+    return kept === 0 ? 'remove' : kept === before ? 'keep' : 'changed';
   }
   if (kind === 'map') {
     const map = stored as Map<unknown, TtlValue<unknown>>;
+    const before = map.size;
     for (const [key, entry] of map) if (ttl.isExpired(entry)) map.delete(key);
-    return map.size === 0 ? 'remove' : 'keep';
+    return map.size === 0 ? 'remove' : map.size === before ? 'keep' : 'changed';
   }
   return ttl.isExpired(stored as TtlValue<unknown>) ? 'remove' : 'keep';
 }

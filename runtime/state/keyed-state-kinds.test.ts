@@ -21,7 +21,7 @@ import {
   type ReducingState,
   type ValueState,
 } from '../index.ts';
-import { HeapKeyedStateBackend, StateDescriptorConflictError } from './keyed-state-backend.ts';
+import { KeyedStateBackend, StateDescriptorConflictError } from './keyed-state-backend.ts';
 
 interface Sale {
   index: number;
@@ -132,15 +132,20 @@ function replay(sales: Sale[]): Snapshot[] {
   });
 }
 
-for (const parallelism of [1, 4]) {
-  test(`value, list, map, reducing and aggregating state give per-record results equal to a plain per-key replay (parallelism ${parallelism})`, async () => {
+for (const [parallelism, backend] of [
+  [1, 'heap'],
+  [4, 'heap'],
+  [1, 'lmdb'],
+  [4, 'lmdb'],
+] as const) {
+  test(`value, list, map, reducing and aggregating state give per-record results equal to a plain per-key replay (parallelism ${parallelism}, ${backend} backend)`, async () => {
     const count = 6000;
     const seed = 11;
     const random = new SeededRandom();
     const sales = Array.from({ length: count }, (_, i) => generate(i, random.reset(seedFor(seed, i))));
     assert.ok(sales.some((s) => s.amount === 1) && sales.some((s) => s.amount % 7 === 0), 'input clears and removes');
 
-    const env = new StreamEnvironment().setParallelism(parallelism);
+    const env = new StreamEnvironment().setParallelism(parallelism).setStateBackend({ kind: backend });
     const out = env
       .fromGenerator({ count, seed, generate, splits: SPLITS })
       .keyBy((s) => s.key)
@@ -214,7 +219,7 @@ test('tuple keys keep their parts and types: state is per tuple and getCurrentKe
 });
 
 test('a state name reused with another kind of state is refused with BROOK_STATE_DESCRIPTOR_CONFLICT naming both kinds', () => {
-  const backend = new HeapKeyedStateBackend({
+  const backend = new KeyedStateBackend({
     keyGroupRange: { start: 0, end: 127 },
     maxParallelism: 128,
     now: () => 0,

@@ -14,9 +14,30 @@ export const VOID_NAMESPACE = '';
 
 type Group<V> = Map<KeyId, Map<Namespace, V>>;
 
+/**
+ * Where one state's entries live, by (local key group, key, namespace): the heap
+ * table below, or an on-disk store (lmdb-store.ts). State objects write back
+ * every change with `put`, even after changing a value in place, so a store that
+ * keeps encoded values sees every change.
+ */
+export interface StateStore<V> {
+  get(group: number, key: KeyId, namespace: Namespace): V | undefined;
+  put(group: number, key: KeyId, namespace: Namespace, value: V): void;
+  remove(group: number, key: KeyId, namespace: Namespace): void;
+  /** True while a running snapshot needs `group` unchanged in place (TTL cleanup waits). */
+  isShared(group: number): boolean;
+  beginSnapshot(): StateTableSnapshot<V>;
+  /** Every (group, key, namespace, value); tolerates removal of the current entry while iterating. */
+  entries(): Generator<[group: number, key: KeyId, namespace: Namespace, value: V]>;
+  /** Keys that have a value in `namespace`, with their local key group. */
+  keysIn(namespace: Namespace): Generator<[group: number, key: KeyId]>;
+  /** Number of (key, namespace) entries held. */
+  size(): number;
+}
+
 const isMutable = (value: unknown): value is object => typeof value === 'object' && value !== null;
 
-export class StateTable<V> {
+export class StateTable<V> implements StateStore<V> {
   private readonly groups: Group<V>[];
   /**
    * While snapshots run: per group, how many of them still need it untouched;

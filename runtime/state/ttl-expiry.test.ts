@@ -4,11 +4,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { listState, mapState, stateTtl, valueState } from './descriptors.ts';
-import { HeapKeyedStateBackend } from './keyed-state-backend.ts';
+import { KeyedStateBackend } from './keyed-state-backend.ts';
 import type { ListState, MapState, ValueState } from './state.ts';
 
 function backend(clock: { now: number }) {
-  return new HeapKeyedStateBackend({
+  return new KeyedStateBackend({
     keyGroupRange: { start: 0, end: 127 },
     maxParallelism: 128,
     now: () => clock.now,

@@ -20,7 +20,7 @@ import {
   type ValueState,
 } from '../index.ts';
 import type { KeyedOperator } from '../operators/keyed-operator.ts';
-import { HeapKeyedStateBackend } from './keyed-state-backend.ts';
+import { KeyedStateBackend } from './keyed-state-backend.ts';
 
 const TTL = 100;
 
@@ -181,7 +181,7 @@ test('in a job, expired entries of keys never read again leave memory while anot
 
 test('incremental cleanup removes expired list, map and aggregating entries of idle keys when other keys are only read', () => {
   let now = 0;
-  const backend = new HeapKeyedStateBackend({
+  const backend = new KeyedStateBackend({
     keyGroupRange: { start: 0, end: 127 },
     maxParallelism: 128,
     now: () => now,

@@ -3,7 +3,7 @@
 // access so that expired entries of keys nobody reads again still leave memory.
 import type { StateTtlConfig } from './descriptors.ts';
 import type { KeyId } from './key.ts';
-import type { Namespace, StateTable } from './state-table.ts';
+import type { Namespace, StateStore } from './state-table.ts';
 
 export interface TtlValue<T> {
   value: T;
@@ -27,6 +27,11 @@ export class TtlPolicy {
     return entry.lastAccess + this.config.ttlMs <= this.now();
   }
 
+  /** Whether reads change stored entries (their clock), so that they must be written back. */
+  get refreshesOnRead(): boolean {
+    return this.config.updateType === 'on-read-and-write';
+  }
+
   /** The value if still alive (refreshing its clock on read when configured), else undefined. */
   read<T>(entry: TtlValue<T> | undefined): T | undefined {
     if (entry === undefined || this.isExpired(entry)) return undefined;
@@ -35,16 +40,19 @@ export class TtlPolicy {
   }
 }
 
+/** What purging expired parts did to an entry: nothing, removed some of it (changed in place), or all of it. */
+export type PurgeResult = 'keep' | 'changed' | 'remove';
+
 /**
  * Walks the table `budget` entries per call, resuming where the previous call
- * stopped; `purge` drops expired parts of an entry and says whether anything is left.
+ * stopped; `purge` drops expired parts of an entry and says what is left.
  */
 export class IncrementalCleanup {
   private cursor: Generator<[number, KeyId, Namespace, unknown]> | undefined;
 
   constructor(
-    private readonly table: StateTable<unknown>,
-    private readonly purge: (stored: unknown) => 'keep' | 'remove',
+    private readonly table: StateStore<unknown>,
+    private readonly purge: (stored: unknown) => PurgeResult,
   ) {}
 
   run(budget: number): void {
@@ -58,7 +66,9 @@ export class IncrementalCleanup {
       const [group, key, namespace, stored] = next.value;
       // Purging changes the entry in place: not while a running snapshot still needs its group.
       if (this.table.isShared(group)) continue;
-      if (this.purge(stored) === 'remove') this.table.remove(group, key, namespace);
+      const result = this.purge(stored);
+      if (result === 'remove') this.table.remove(group, key, namespace);
+      else if (result === 'changed') this.table.put(group, key, namespace, stored);
     }
   }
 }

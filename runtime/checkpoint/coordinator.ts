@@ -39,6 +39,8 @@ export interface CoordinatedTask {
   notifyComplete(checkpointId: number): void;
   /** The stop-with-savepoint `checkpointId` failed: halted tasks carry on. */
   resumeAfterFailedStop(checkpointId: number): void;
+  /** A finished task's snapshot, taken on the coordinator's request (no barrier reaches it). */
+  snapshotFinished(checkpointId: number): OperatorSnapshot[];
 }
 
 export class CheckpointFailedError extends BrookError {
@@ -63,7 +65,7 @@ interface Pending {
   id: number;
   target: Target;
   startedAt: number;
-  awaiting: number;
+  acknowledged: Set<CoordinatedTask>;
   operators: Map<string, OperatorMetadata>;
   writes: Promise<void>[];
   timer: NodeJS.Timeout;
@@ -147,12 +149,12 @@ export class CheckpointCoordinator {
     this.timer = setTimeout(() => this.trigger(), delayMs);
   }
 
-  /** Starts the next checkpoint unless one runs or a task has finished (then no new checkpoint can complete). */
+  /** Starts the next checkpoint unless one runs or the job has finished. */
   private trigger(): void {
     if (this.stopped || this.pending) return;
     const sincePrevious = Date.now() - this.lastCompletedAt;
     if (sincePrevious < this.settings.minPauseMs) return this.schedule(this.settings.minPauseMs - sincePrevious);
-    if (this.tasks.some((t) => t.isFinished()) || !this.storage) return;
+    if (this.tasks.every((t) => t.isFinished()) || !this.storage) return;
     this.begin({ storage: this.storage, directory: '', kind: 'checkpoint', notify: true, stop: false });
   }
 
@@ -163,7 +165,7 @@ export class CheckpointCoordinator {
       id,
       target,
       startedAt: Date.now(),
-      awaiting: this.tasks.length,
+      acknowledged: new Set(),
       operators: new Map(),
       writes: [],
       timer: setTimeout(
@@ -171,7 +173,45 @@ export class CheckpointCoordinator {
         this.settings.timeoutMs,
       ),
     };
-    for (const task of this.tasks) if (task.isSource) task.trigger(id, target.stop);
+    for (const task of this.tasks) {
+      // Finished tasks take part with their final state; barriers start at the sources still running.
+      if (task.isFinished()) this.acknowledge(task, id, task.snapshotFinished(id));
+      else if (task.isSource) task.trigger(id, target.stop);
+    }
+  }
+
+  /**
+   * A task finished. If the running checkpoint still waits for it, no barrier
+   * will come (its inputs ended first), so its final state is its part.
+   */
+  taskFinished(task: CoordinatedTask): void {
+    const pending = this.pending;
+    if (!pending || pending.acknowledged.has(task)) return;
+    this.acknowledge(task, pending.id, task.snapshotFinished(pending.id));
+  }
+
+  /**
+   * The checkpoint after every task finished: it records what sinks
+   * pre-committed at the end of their input, so their commits (run when it
+   * completes) can be repeated after a failure instead of replaying input.
+   */
+  finalCheckpoint(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const attempt = () => {
+        if (this.stopped || !this.storage) return resolve();
+        if (this.pending) return void setTimeout(attempt, 5);
+        clearTimeout(this.timer);
+        this.begin({
+          storage: this.storage,
+          directory: '',
+          kind: 'checkpoint',
+          notify: true,
+          stop: false,
+          done: { resolve: () => resolve(), reject },
+        });
+      };
+      attempt();
+    });
   }
 
   /**
@@ -202,8 +242,8 @@ export class CheckpointCoordinator {
       const write = writeOperatorState(storage, directory, uid, task.subtask, snapshot.operator);
       pending.writes.push(write.then((handle) => void record.operatorState.push(handle)));
     });
-    pending.awaiting--;
-    if (pending.awaiting === 0) void this.complete(pending);
+    pending.acknowledged.add(task);
+    if (pending.acknowledged.size === this.tasks.length) void this.complete(pending);
   }
 
   private async complete(pending: Pending): Promise<void> {
@@ -262,7 +302,7 @@ export class CheckpointCoordinator {
     this.pending = undefined;
     if (target.stop) for (const task of this.tasks) task.resumeAfterFailedStop(checkpointId);
     if (target.done) {
-      // A failed savepoint fails its request, not the job.
+      // A failed savepoint fails its request, not the job; the final checkpoint's caller decides.
       target.done.reject(new CheckpointFailedError(checkpointId, reason, { cause }));
       this.schedule(this.settings.intervalMs);
       return;

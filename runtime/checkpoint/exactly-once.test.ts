@@ -7,7 +7,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { StreamEnvironment, forMonotonousTimestamps } from '../index.ts';
+import {
+  StreamEnvironment,
+  forMonotonousTimestamps,
+  valueState,
+  type Collector,
+  type KeyedProcessContext,
+  type OnTimerContext,
+  type RuntimeContext,
+  type ValueState,
+} from '../index.ts';
 import { SeededRandom } from '../connectors/random.ts';
 import { countPerKeyAtEnd, independentCounts } from '../testing/count-per-key.ts';
 
@@ -89,3 +98,62 @@ test('when the restart strategy gives up, the job fails with the root cause and 
     /operator 'broken' failed on record 500: always broken \(not restarted: fixed-delay restart strategy exhausted its 2 attempts\)/,
   );
 });
+
+for (const mode of ['exactly-once', 'at-least-once'] as const) {
+  test(`a two-input keyed operator recovers from a failure in ${mode} mode: ${mode === 'exactly-once' ? 'every count exact' : 'nothing lost'}`, async () => {
+    let failed = false;
+    const env = new StreamEnvironment()
+      .setParallelism(2)
+      .enableCheckpointing(20, { mode })
+      .setCheckpointStorage(`file://${root}/two-input-${mode}`)
+      .setRestartStrategy({ kind: 'fixed-delay', attempts: 2, delayMs: 10 });
+    const events = (seed: number) =>
+      env.fromGenerator(
+        { count: RECORDS, seed, generate, recordsPerSecond: 15_000 },
+        forMonotonousTimestamps<Event>().withTimestampAssigner((e) => e.seq),
+      );
+    const counts = new Map<string, number>();
+    const countBoth = {
+      count: undefined as ValueState<number> | undefined,
+      open(ctx: RuntimeContext) {
+        this.count = ctx.getState(valueState<number>('count'));
+      },
+      add(ctx: KeyedProcessContext<string>) {
+        this.count!.update((this.count!.value() ?? 0) + 1);
+        ctx.timerService().registerEventTimeTimer(Number.MAX_SAFE_INTEGER - 1);
+      },
+      processElement1(e: Event, ctx: KeyedProcessContext<string>) {
+        if (e.seq === RECORDS / 2 && !failed) {
+          failed = true;
+          throw new Error('injected failure');
+        }
+        this.add(ctx);
+      },
+      processElement2(_e: Event, ctx: KeyedProcessContext<string>) {
+        this.add(ctx);
+      },
+      onTimer(_t: number, ctx: OnTimerContext<string>, out: Collector<[string, number]>) {
+        out.collect([ctx.getCurrentKey(), this.count!.value()!]);
+      },
+    };
+    const out = events(21)
+      .uid('first')
+      .connect(events(22).uid('second'))
+      .keyBy(
+        (e) => e.user,
+        (e) => e.user,
+      )
+      .process<[string, number], string>(countBoth)
+      .uid('count-both')
+      .collect();
+    const result = await env.execute(`two-input-${mode}`);
+    assert.equal(result.restarts, 1);
+    for (const [key, n] of out.values) counts.set(key, n);
+    const expected = independentCounts(21, RECORDS, generate, (e) => e.user);
+    for (const [key, n] of independentCounts(22, RECORDS, generate, (e) => e.user)) {
+      expected.set(key, (expected.get(key) ?? 0) + n);
+    }
+    if (mode === 'exactly-once') assert.deepEqual(counts, expected);
+    else for (const [key, n] of expected) assert.ok(counts.get(key)! >= n, `${key}: ${counts.get(key)} < ${n}`);
+  });
+}

@@ -45,8 +45,8 @@ export interface RestorePlan {
   checkpointId: number;
   /** What subtask `subtask` of operator `uid` at `parallelism` restores. */
   forSubtask(uid: string, parallelism: number, subtask: number): Promise<OperatorRestore>;
-  /** Every split of the source with this uid, with its position. */
-  splitsOf(uid: string): unknown[];
+  /** Every split of the source with this uid, with its position; undefined when the checkpoint has no such source. */
+  splitsOf(uid: string): unknown[] | undefined;
 }
 
 export async function planRestore(
@@ -92,6 +92,6 @@ export async function planRestore(
         operator: redistributeOperatorState(saved.states, parallelism, subtask),
       };
     },
-    splitsOf: (uid) => byUid.get(uid)?.states.flatMap((s) => s.splits) ?? [],
+    splitsOf: (uid) => byUid.get(uid)?.states.flatMap((s) => s.splits),
   };
 }

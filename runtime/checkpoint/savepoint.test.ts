@@ -148,3 +148,23 @@ test('a stop-with-savepoint that fails leaves the job running to its end with ev
   assert.equal(finished.savepoint, undefined);
   assert.deepEqual(sorted(first.results.values), sorted(uninterrupted.results.values));
 });
+
+test('a source added since the savepoint starts from its beginning; restored ones resume', async () => {
+  const first = build(2, 8000);
+  const control = new JobControl();
+  const job = first.env.execute('before-adding', { control });
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const location = await control.stopWithSavepoint(`file://${root}/sp-added-source`);
+  await job;
+
+  const second = build(2);
+  const added = second.env
+    .fromGenerator({ count: 500, generate: (i) => i })
+    .uid('added-source')
+    .collect();
+  await second.env.execute('after-adding', { fromSavepoint: location });
+  assert.equal(added.values.length, 500, 'the new source read all of its input');
+  const uninterrupted = build(2);
+  await uninterrupted.env.execute('uninterrupted');
+  assert.deepEqual(sorted(second.results.values), sorted(uninterrupted.results.values));
+});

@@ -187,8 +187,9 @@ async function runAttempt(
         isSource: vertex.nodes[0]!.transformation.kind === 'source',
         isFinished: () => task.isFinished,
         trigger: (id, stop) => task.triggerCheckpoint(id, stop),
-        notifyComplete: (id) => task.notifyCheckpointComplete(id),
+        notifyComplete: (id) => void task.notifyCheckpointComplete(id)?.catch(fail),
         resumeAfterFailedStop: (id) => task.resumeAfterFailedStop(id),
+        snapshotFinished: (id) => task.snapshotFinished(id),
       };
       tasks.push(task);
       coordinated.push(view);
@@ -215,9 +216,20 @@ async function runAttempt(
     await Promise.all(tasks.map((t) => t.open()));
     for (const [nodeId, readers] of sourceReaders) await startEnumerator(graph, nodeId, readers, restore);
     coordinator.start();
-    await Promise.all(tasks.map((task) => task.run().catch(fail)));
+    await Promise.all(
+      tasks.map((task) =>
+        task
+          .run()
+          .then(() => task.isFinished && coordinator.taskFinished(acknowledgers.get(task)!))
+          .catch(fail),
+      ),
+    );
     if (stoppedWithSavepoint && failure === undefined) {
       for (const task of tasks) await task.completeCheckpointNow(stoppedWithSavepoint.checkpointId);
+    } else if (failure === undefined && tasks.every((t) => t.isFinished)) {
+      // A bounded job's sinks commit what they wrote since the last checkpoint once a final one records it.
+      await coordinator.finalCheckpoint();
+      for (const task of tasks) await task.whenCommitsAfterFinishDone();
     }
   } catch (error) {
     fail(error);
@@ -268,8 +280,10 @@ async function startEnumerator(
     signalNoMoreSplits: (subtask: number) => readers[subtask]!.reader.notifyNoMoreSplits(),
   };
   // Restored splits carry their positions; they are dealt to the new readers, whatever their number.
-  const enumerator = restore
-    ? staticSplitEnumerator(context, restore.splitsOf(node.uid) as SourceSplit[])
+  // A source the checkpoint does not know (added since) starts from its beginning.
+  const restored = restore?.splitsOf(node.uid) as SourceSplit[] | undefined;
+  const enumerator = restored
+    ? staticSplitEnumerator(context, restored)
     : node.transformation.source.createEnumerator(context);
   await enumerator.start();
   readers.forEach((_, subtask) => enumerator.addReader(subtask));
@@ -336,6 +350,7 @@ function createTask(
       keyGroupRange: keyGroupRangeForSubtask(graph.maxParallelism, node.parallelism, subtask),
       output: new ChainOutput(main, side, downstreamOperators, downstreamWriters),
       clock: options.clock,
+      checkpointing: options.checkpointing !== undefined,
       openStateStores:
         options.openStateStores &&
         (() => options.openStateStores!({ jobName: graph.jobName, operatorUid: node.uid, subtask })),
@@ -376,6 +391,7 @@ function createTask(
     gates,
     writers: allWriters,
     checkpoints,
+    alignBarriers: options.checkpointing?.settings.mode !== 'at-least-once',
   });
   return taskRef.current;
 }

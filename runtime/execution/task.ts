@@ -26,6 +26,8 @@ export interface TaskParts {
   gates: InputGate[];
   writers: RecordWriter[];
   checkpoints?: CheckpointAcknowledger;
+  /** Exactly-once: an input that delivered barrier n waits for the other. At-least-once: both keep flowing. */
+  alignBarriers: boolean;
 }
 
 export class Task {
@@ -40,8 +42,11 @@ export class Task {
   private readonly abortedStops = new Set<number>();
   /** Inputs whose barrier for the running alignment arrived (two-input tasks align across inputs). */
   private readonly alignedInputs = new Set<number>();
+  private alignedBarrier: BarrierEvent | undefined;
   private backgroundWork: Promise<void>[] = [];
   private finished = false;
+  /** Checkpoint completions that arrived after the task finished, run in order outside the task loop. */
+  private afterFinish: Promise<void> = Promise.resolve();
 
   constructor(private readonly parts: TaskParts) {
     this.head = parts.operators[0]!;
@@ -86,13 +91,34 @@ export class Task {
   }
 
   /** Checkpoint `checkpointId` completed everywhere: operators may commit side effects. */
-  notifyCheckpointComplete(checkpointId: number): void {
+  notifyCheckpointComplete(checkpointId: number): Promise<void> | undefined {
+    if (this.finished) {
+      // The loop has ended: commits tied to its final snapshot run here, in order; the caller handles failure.
+      const done = this.afterFinish.then(() => this.completeCheckpointNow(checkpointId));
+      this.afterFinish = done.catch(() => {});
+      return done;
+    }
     this.mail(() => {
       for (const operator of this.parts.operators) {
         const done = operator.notifyCheckpointComplete(checkpointId);
         if (done) this.backgroundWork.push(done);
       }
     });
+    return undefined;
+  }
+
+  /** Settles when the completions that arrived after the task finished have run. */
+  whenCommitsAfterFinishDone(): Promise<void> {
+    return this.afterFinish;
+  }
+
+  /**
+   * A finished task's part of checkpoint `checkpointId`: its state as it was at
+   * the end of its input (no barrier reaches it any more). Flink's checkpoints
+   * with finished tasks do the same (FLIP-147).
+   */
+  snapshotFinished(checkpointId: number): OperatorSnapshot[] {
+    return this.parts.operators.map((operator) => operator.snapshotState(checkpointId));
   }
 
   /** For a stopped task: runs the completion of `checkpointId` directly (stop-with-savepoint). */
@@ -253,12 +279,16 @@ export class Task {
       for (let tried = 0; tried < gates.length && !progressed; tried++) {
         const input = next;
         next = (next + 1) % gates.length;
-        if (gates[input]!.isFinished || this.alignedInputs.has(input)) continue;
+        if (gates[input]!.isFinished || (this.parts.alignBarriers && this.alignedInputs.has(input))) continue;
         const item = gates[input]!.poll();
         if (item === undefined) continue;
         progressed = true;
         if (item.kind === 'barrier') await this.onInputBarrier(input, item);
-        else this.processGateItem(input, item);
+        else {
+          this.processGateItem(input, item);
+          // An input that ended can no longer deliver the barrier the other one waits with.
+          if (item.kind === 'end') await this.completeAlignment();
+        }
       }
       if (gates.every((g) => g.isFinished)) return;
       if (progressed) {
@@ -267,7 +297,8 @@ export class Task {
         await this.waitForDownstream();
       } else {
         this.flushWriters();
-        if (gates.some((g, i) => !this.alignedInputs.has(i) && g.hasData()) || this.mails.length > 0) continue;
+        const blocked = (i: number) => this.parts.alignBarriers && this.alignedInputs.has(i);
+        if (gates.some((g, i) => !blocked(i) && g.hasData()) || this.mails.length > 0) continue;
         await this.signal();
       }
     }
@@ -276,9 +307,18 @@ export class Task {
   /** Barrier n arrived on one input; once every open input has it, the task takes its snapshot. */
   private async onInputBarrier(input: number, barrier: BarrierEvent): Promise<void> {
     this.alignedInputs.add(input);
+    this.alignedBarrier = barrier;
+    await this.completeAlignment();
+  }
+
+  /** Takes the snapshot once every input still open has delivered the barrier (also when one ends instead). */
+  private async completeAlignment(): Promise<void> {
+    const barrier = this.alignedBarrier;
+    if (barrier === undefined) return;
     const open = this.parts.gates.filter((g, i) => !g.isFinished || this.alignedInputs.has(i)).length;
     if (this.alignedInputs.size < open) return;
     this.alignedInputs.clear();
+    this.alignedBarrier = undefined;
     this.flushWriters();
     await this.performCheckpoint(barrier);
   }

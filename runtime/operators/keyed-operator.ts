@@ -1,7 +1,7 @@
 // The base of keyed operators: the key of each record selects the state and
 // timers it sees. Holds the heap keyed state backend and both timer queues.
 import type { KeySelector, TimerService } from '../api/functions.ts';
-import { checkKey, type Key, type KeyId } from '../state/key.ts';
+import { checkKey, type Key } from '../state/key.ts';
 import { KeyedStateBackend } from '../state/keyed-state-backend.ts';
 import type { DisposableStateStores } from '../state/state-backend.ts';
 import type { KeyGroupSnapshot, KeyedStateSnapshot, TimerEntry } from '../state/keyed-snapshot.ts';

@@ -27,6 +27,8 @@ export interface OperatorSetup {
   clock: ProcessingTimeClock;
   /** Runs `callback` in the task's mailbox at processing time `timestamp`; returns a cancel function. */
   scheduleAt(timestamp: number, callback: () => void): () => void;
+  /** Whether the job takes checkpoints: then sinks commit only what a completed checkpoint recorded. */
+  checkpointing?: boolean;
   /** Opens where keyed state lives (absent: the heap). Keyed operators call it once and dispose it on close. */
   openStateStores?: () => DisposableStateStores;
 }

@@ -11,6 +11,8 @@ export class SinkOperator extends StreamOperator {
   private pending: Promise<void>[] = [];
   /** Pre-committed, waiting for their checkpoint to complete; part of every snapshot until committed. */
   private readonly pendingCommits = new Map<number, unknown[]>();
+  /** Pre-committed at the end of input, waiting for the next checkpoint to record them. */
+  private committablesAtEnd: unknown[] = [];
   private currentTimestamp = NO_TIMESTAMP;
   private readonly context: SinkContext = {
     timestamp: () => timestampOrUndefined(this.currentTimestamp),
@@ -62,6 +64,11 @@ export class SinkOperator extends StreamOperator {
   }
 
   override snapshotState(checkpointId: number): OperatorSnapshot {
+    if (this.committablesAtEnd.length > 0) {
+      // The first checkpoint after the end of input (Task.snapshotFinished) carries the last commits.
+      this.pendingCommits.set(checkpointId, this.committablesAtEnd);
+      this.committablesAtEnd = [];
+    }
     const snapshot = super.snapshotState(checkpointId);
     snapshot.operator.committables = [...this.pendingCommits];
     return snapshot;
@@ -83,16 +90,24 @@ export class SinkOperator extends StreamOperator {
     }
   }
 
-  /** End of a bounded job: flush, then pre-commit and commit what is left. */
+  /**
+   * End of input: flush and pre-commit what is left. With checkpoints, it is
+   * committed once a checkpoint taken after this point completes (the final
+   * checkpoint of a bounded job at the latest), so a failure anywhere in the job
+   * before then replays it without duplicates. Without checkpoints it commits now.
+   */
   override async finish(): Promise<void> {
     await this.pendingWork();
     await this.writer.flush?.(true);
-    if (this.committer) {
-      const committables = await (this.writer as CommittingSinkWriter<unknown, unknown>).prepareCommit();
-      for (const restored of this.pendingCommits.values()) await this.committer.commit(restored);
-      this.pendingCommits.clear();
-      if (committables.length > 0) await this.committer.commit(committables);
+    if (!this.committer) return;
+    const committables = await (this.writer as CommittingSinkWriter<unknown, unknown>).prepareCommit();
+    if (this.setupInfo.checkpointing) {
+      this.committablesAtEnd = committables;
+      return;
     }
+    for (const restored of this.pendingCommits.values()) await this.committer.commit(restored);
+    this.pendingCommits.clear();
+    if (committables.length > 0) await this.committer.commit(committables);
   }
 
   override async close(): Promise<void> {

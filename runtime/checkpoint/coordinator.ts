@@ -18,6 +18,12 @@ export interface CheckpointSettings {
   /** Consecutive failed checkpoints tolerated before the job fails. */
   tolerableFailures: number;
   retained: number;
+  /**
+   * What happens to retained checkpoints when the job is cancelled (Flink's
+   * externalized-checkpoint retention). They are always kept when the job fails
+   * (to resume from) and when it finishes or stops with a savepoint.
+   */
+  onCancellation: 'retain' | 'delete';
 }
 
 export const defaultCheckpointSettings: Omit<CheckpointSettings, 'intervalMs'> = {
@@ -26,6 +32,8 @@ export const defaultCheckpointSettings: Omit<CheckpointSettings, 'intervalMs'> =
   minPauseMs: 0,
   tolerableFailures: 0,
   retained: 1,
+  // Kept by default: a cancelled job can still be resumed from its last checkpoint.
+  onCancellation: 'retain',
 };
 
 /** A task as the coordinator sees it: which operators it runs (by uid) and how to reach it. */

@@ -74,22 +74,29 @@ export class FileCheckpointStorage implements CheckpointStorage {
   }
 
   async list(prefix: string): Promise<string[]> {
-    let entries: string[];
-    try {
-      entries = await readdir(this.full(prefix), { recursive: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw new CheckpointStorageError(`cannot list ${this.uriOf(prefix)}: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
     const files: string[] = [];
-    for (const entry of entries) {
-      const full = join(this.full(prefix), entry);
-      if ((await stat(full)).isFile() && !entry.includes('.inprogress-')) {
-        files.push(relative(this.root, full).split(sep).join('/'));
+    // Walked by hand: checkpoints are written and old ones deleted while a listing runs, and an
+    // entry that vanishes mid-walk must be skipped, not fail the listing or empty it.
+    const walk = async (directory: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await readdir(directory, { withFileTypes: true });
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') return;
+        throw new CheckpointStorageError(`cannot list ${pathToFileURL(directory).href}: ${(error as Error).message}`, {
+          cause: error,
+        });
       }
-    }
+      for (const entry of entries) {
+        const full = join(directory, entry.name);
+        if (entry.isDirectory()) await walk(full);
+        else if (entry.isFile() && !entry.name.includes('.inprogress-')) {
+          files.push(relative(this.root, full).split(sep).join('/'));
+        }
+      }
+    };
+    await walk(this.full(prefix));
     return files.sort();
   }
 

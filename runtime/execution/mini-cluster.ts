@@ -108,15 +108,27 @@ export async function runOnMiniCluster(graph: JobGraph, options: MiniClusterOpti
         checkpoints: outcome.checkpoints,
       };
     }
-    if (outcome.failure instanceof JobCancelledError) throw outcome.failure;
+    if (outcome.failure instanceof JobCancelledError) {
+      await deleteCheckpointsOnCancellation(options);
+      throw outcome.failure;
+    }
     const decision = decideRestart(options.restartStrategy, restartState, Date.now());
     restartState = decision.state;
     if (!decision.restart) throw new JobExecutionError(graph.jobName, outcome.failure, decision.reason);
     options.onRestart?.(outcome.failure, decision.delayMs);
     await sleep(decision.delayMs);
-    if (options.signal?.aborted) throw new JobCancelledError(graph.jobName);
+    if (options.signal?.aborted) {
+      await deleteCheckpointsOnCancellation(options);
+      throw new JobCancelledError(graph.jobName);
+    }
     restore = (await latestRestorePlan(graph, options)) ?? restore;
   }
+}
+
+async function deleteCheckpointsOnCancellation(options: MiniClusterOptions): Promise<void> {
+  const checkpointing = options.checkpointing;
+  if (checkpointing?.settings.onCancellation !== 'delete') return;
+  await checkpointing.storage.deleteAll(`${checkpointing.jobId}/`);
 }
 
 /** The plan for the newest usable checkpoint of this job, if checkpointing is on and one completed. */

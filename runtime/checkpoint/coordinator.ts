@@ -86,6 +86,8 @@ export class CheckpointCoordinator {
   private lastCompletedAt = 0;
   private consecutiveFailures = 0;
   private stopped = false;
+  /** Checkpoints whose last writes (data, `_metadata`, old checkpoints' deletion) are under way. */
+  private readonly inFlight = new Set<Promise<void>>();
   /** Ids of completed checkpoints, oldest first. */
   readonly completed: number[] = [];
   /** Every completed checkpoint and savepoint with its duration (trigger to `_metadata` written). */
@@ -139,16 +141,24 @@ export class CheckpointCoordinator {
     });
   }
 
-  stop(): void {
+  /**
+   * Stops triggering and waits for writes still in flight, so that nothing is
+   * written into checkpoint storage after the job ended (a deletion on
+   * cancellation, or the next attempt's restore, sees the final picture).
+   */
+  async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    const inFlight = [...this.inFlight];
     if (this.pending) {
       clearTimeout(this.pending.timer);
+      inFlight.push(...this.pending.writes);
       this.pending.target.done?.reject(
         new BrookError('BROOK_JOB_NOT_RUNNING', 'the job stopped before the savepoint completed'),
       );
     }
     this.pending = undefined;
+    await Promise.allSettled(inFlight);
   }
 
   private schedule(delayMs: number | undefined): void {
@@ -251,7 +261,11 @@ export class CheckpointCoordinator {
       pending.writes.push(write.then((handle) => void record.operatorState.push(handle)));
     });
     pending.acknowledged.add(task);
-    if (pending.acknowledged.size === this.tasks.length) void this.complete(pending);
+    if (pending.acknowledged.size === this.tasks.length) {
+      const completing = this.complete(pending);
+      this.inFlight.add(completing);
+      void completing.finally(() => this.inFlight.delete(completing));
+    }
   }
 
   private async complete(pending: Pending): Promise<void> {

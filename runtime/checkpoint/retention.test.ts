@@ -35,7 +35,8 @@ for (const onCancellation of ['retain', 'delete'] as const) {
     }
     abort.abort();
     await assert.rejects(job, JobCancelledError);
-    assert.ok(completedWhileRunning.length >= 1 && completedWhileRunning.length <= 2, completedWhileRunning.join(','));
+    // A new checkpoint is published before the oldest of the retained ones is deleted: briefly one more.
+    assert.ok(completedWhileRunning.length >= 1 && completedWhileRunning.length <= 3, completedWhileRunning.join(','));
     const left = await listCompletedCheckpoints(storage, `job-${onCancellation}`);
     if (onCancellation === 'retain') assert.ok(left.length >= 1 && left.length <= 2, `kept ${left.join(',')}`);
     else assert.deepEqual(await storage.list(`job-${onCancellation}/`), []);

@@ -52,6 +52,35 @@ for (const parallelism of [1, 3]) {
   });
 }
 
+test('a failure after a checkpoint completed but before its commits ran: every subtask redoes them after the restore', async () => {
+  const ledger = new TransactionalLedger<string>({ commitDelayMs: 200 });
+  let failed = false;
+  const env = new StreamEnvironment()
+    .setParallelism(3)
+    .enableCheckpointing(50)
+    .setCheckpointStorage(`file://${root}/before-commit`)
+    .setRestartStrategy({ kind: 'fixed-delay', attempts: 2, delayMs: 10 });
+  env
+    .fromGenerator({ count: 6000, seed: 4, generate, recordsPerSecond: 20_000 })
+    .uid('numbers')
+    .map((value) => {
+      // A checkpoint completed (its commits began) and none has finished yet: the worst moment to fail.
+      if (!failed && ledger.commitsStarted > 0 && ledger.commits === 0) {
+        failed = true;
+        throw new Error('injected failure');
+      }
+      return value;
+    })
+    // Not chained: the sink task is busy committing while this task reads on.
+    .rebalance()
+    .sinkTo(ledger.sink())
+    .uid('ledger');
+  const result = await env.execute('before-commit');
+  assert.ok(failed);
+  assert.equal(result.restarts, 1);
+  assert.deepEqual(sorted(ledger.committed), sorted(input(4, 6000)));
+});
+
 test('a branch that finished just before another fails commits its tail once, not at its end of input', async () => {
   const short = new TransactionalLedger<string>();
   const long = new TransactionalLedger<string>();

@@ -59,6 +59,13 @@ export interface SplitEnumerator<S extends SourceSplit> {
 export interface Source<T, S extends SourceSplit = SourceSplit> {
   readonly boundedness: 'bounded' | 'continuous';
   createEnumerator(context: SplitEnumeratorContext<S>): SplitEnumerator<S>;
+  /**
+   * The enumerator after a restore, given every split the checkpoint holds
+   * (with positions): it deals them out and goes on discovering new ones (a
+   * Kafka topic's new partitions). Without it the restored splits are dealt
+   * round-robin and no more come.
+   */
+  restoreEnumerator?(context: SplitEnumeratorContext<S>, restored: S[]): SplitEnumerator<S>;
   createReader(context: SourceReaderContext): SourceReader<T, S>;
 }
 

@@ -1,7 +1,7 @@
 // The local mini-cluster: runs every subtask of a job graph in this process,
 // wired by in-memory channels, and reports the job's end or its first failure.
 import { BrookError } from '../errors.ts';
-import type { SourceSplit } from '../connectors/source.ts';
+import type { SourceSplit, SplitEnumerator } from '../connectors/source.ts';
 import type { JobEdge, JobGraph, JobVertex } from '../graph/job-graph.ts';
 import type { StreamOperator } from '../operators/operator.ts';
 import { SourceOperator } from '../operators/source-operator.ts';
@@ -210,6 +210,7 @@ async function runAttempt(
   }
 
   let stoppedWithSavepoint: { uri: string; checkpointId: number } | undefined;
+  const enumerators: SplitEnumerator<SourceSplit>[] = [];
   options.control?.attach(async (uri, stop) => {
     if (!options.openStorage) throw new BrookError('BROOK_SAVEPOINT_UNAVAILABLE', 'savepoints need a storage opener');
     const { parent, name } = splitDirectoryUri(uri);
@@ -226,7 +227,10 @@ async function runAttempt(
   try {
     if (restore) await restoreOperators(graph, operatorsByUid, restore);
     await Promise.all(tasks.map((t) => t.open()));
-    for (const [nodeId, readers] of sourceReaders) await startEnumerator(graph, nodeId, readers, restore);
+    for (const [nodeId, readers] of sourceReaders) {
+      const enumerator = await startEnumerator(graph, nodeId, readers, restore);
+      if (enumerator) enumerators.push(enumerator);
+    }
     coordinator.start();
     await Promise.all(
       tasks.map((task) =>
@@ -247,7 +251,9 @@ async function runAttempt(
     fail(error);
   } finally {
     options.control?.attach(undefined);
-    coordinator.stop();
+    await coordinator.stop();
+    // Enumerators stop discovering (timers, broker connections) before the tasks close.
+    await Promise.allSettled(enumerators.map(async (e) => e.close?.()));
     options.signal?.removeEventListener('abort', onAbort);
     for (const channelsOfEdge of channels.values()) for (const row of channelsOfEdge) for (const c of row) c?.release();
     // A failure while closing fails a job that had not failed otherwise (as in Flink).
@@ -283,9 +289,9 @@ async function startEnumerator(
   nodeId: number,
   readers: SourceOperator[],
   restore: RestorePlan | undefined,
-): Promise<void> {
+): Promise<SplitEnumerator<SourceSplit> | undefined> {
   const node = graph.nodes.find((n) => n.id === nodeId)!;
-  if (node.transformation.kind !== 'source') return;
+  if (node.transformation.kind !== 'source') return undefined;
   const context = {
     parallelism: readers.length,
     assignSplits: (subtask: number, splits: SourceSplit[]) => readers[subtask]!.reader.addSplits(splits),
@@ -294,11 +300,15 @@ async function startEnumerator(
   // Restored splits carry their positions; they are dealt to the new readers, whatever their number.
   // A source the checkpoint does not know (added since) starts from its beginning.
   const restored = restore?.splitsOf(node.uid) as SourceSplit[] | undefined;
-  const enumerator = restored
-    ? staticSplitEnumerator(context, restored)
-    : node.transformation.source.createEnumerator(context);
+  const { source } = node.transformation;
+  const enumerator = !restored
+    ? source.createEnumerator(context)
+    : source.restoreEnumerator
+      ? source.restoreEnumerator(context, restored)
+      : staticSplitEnumerator(context, restored);
   await enumerator.start();
   readers.forEach((_, subtask) => enumerator.addReader(subtask));
+  return enumerator;
 }
 
 function createTask(

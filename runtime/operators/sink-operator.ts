@@ -77,8 +77,9 @@ export class SinkOperator extends StreamOperator {
   /** Committables restored from a checkpoint are committed again (commits are idempotent). */
   override restoreState(restore: OperatorRestore): void {
     super.restoreState(restore);
+    // Entries of several old subtasks can share a checkpoint id (one instance redoes them all): merge, never replace.
     for (const [checkpointId, committables] of restore.operator.committables) {
-      this.pendingCommits.set(checkpointId, committables);
+      this.pendingCommits.set(checkpointId, [...(this.pendingCommits.get(checkpointId) ?? []), ...committables]);
     }
   }
 

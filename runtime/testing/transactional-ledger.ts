@@ -13,6 +13,10 @@ export class TransactionalLedger<T> {
   private readonly open = new Map<string, T[]>();
   private readonly done = new Set<string>();
   commits = 0;
+  /** Commit calls begun (a commit may take `commitDelayMs`, like a slow broker). */
+  commitsStarted = 0;
+
+  constructor(private readonly options: { commitDelayMs?: number } = {}) {}
 
   /** A sink writing into this ledger, one transaction per checkpoint per subtask. */
   sink(): TwoPhaseCommittingSink<T, string> {
@@ -31,12 +35,19 @@ export class TransactionalLedger<T> {
           },
         };
       },
-      createCommitter: () => ({
-        commit: async (ids) => {
-          await Promise.resolve();
-          for (const id of ids) this.commit(id);
-        },
-      }),
+      createCommitter: () => {
+        let closed = false;
+        return {
+          commit: async (ids) => {
+            this.commitsStarted++;
+            await new Promise((resolve) => setTimeout(resolve, this.options.commitDelayMs ?? 0));
+            // A commit still in flight when its attempt ended is lost, as if the process had crashed.
+            if (closed) return;
+            for (const id of ids) this.commit(id);
+          },
+          close: () => void (closed = true),
+        };
+      },
     };
   }
 

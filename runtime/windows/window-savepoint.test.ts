@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { SeededRandom, seedFor } from '../connectors/random.ts';
 import { JobControl } from '../execution/job-control.ts';
+import { waitUntil } from '../testing/wait-until.ts';
 import {
   EventTimeSessionWindows,
   StreamEnvironment,
@@ -90,7 +91,7 @@ for (const [kind, assigner] of [
     const first = build(2, assigner, 20_000);
     const control = new JobControl();
     const job = first.env.execute(`${kind}-with-savepoint`, { control });
-    await new Promise((resolve) => setTimeout(resolve, 120));
+    await waitUntil(() => first.results.values.length > 0, 'some windows fired', 20_000);
     const location = await control.stopWithSavepoint(`file://${root}/${kind}`);
     await job;
     const before = first.results.values.length;

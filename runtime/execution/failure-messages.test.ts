@@ -73,3 +73,18 @@ test('a key selector returning an invalid key fails with a message saying what a
     /keyBy key selector returned an invalid key: a key must be a string, number, bigint, boolean or an array of those; got object/,
   );
 });
+
+for (const [what, key] of [
+  ['NaN', Number.NaN],
+  ['a tuple holding NaN', ['a', Number.NaN]],
+] as const) {
+  test(`a key selector returning ${what} is refused by name (NaN is never equal to itself, so it cannot key state)`, async () => {
+    const env = new StreamEnvironment();
+    env
+      .fromCollection([1])
+      .keyBy(() => key as unknown as string)
+      .process({ processElement() {} })
+      .collect();
+    await assert.rejects(env.execute('nan-key'), /a key must not (be|contain) NaN/);
+  });
+}

@@ -294,7 +294,7 @@ async function startEnumerator(
   if (node.transformation.kind !== 'source') return undefined;
   const context = {
     parallelism: readers.length,
-    assignSplits: (subtask: number, splits: SourceSplit[]) => readers[subtask]!.reader.addSplits(splits),
+    assignSplits: (subtask: number, splits: SourceSplit[]) => readers[subtask]!.addSplits(splits),
     signalNoMoreSplits: (subtask: number) => readers[subtask]!.reader.notifyNoMoreSplits(),
   };
   // Restored splits carry their positions; they are dealt to the new readers, whatever their number.

@@ -10,9 +10,11 @@ import {
   UserFunctionError,
   forMonotonousTimestamps,
   mapState,
+  valueState,
   type Key,
   type KeyedBroadcastProcessFunction,
   type Sink,
+  type ValueState,
 } from '../index.ts';
 import { queueSource } from '../testing/queue-source.ts';
 import { waitUntil } from '../testing/wait-until.ts';
@@ -145,6 +147,43 @@ test('a failing processBroadcastElement is not blamed on the key of an earlier k
     const failure = userFailure(error);
     assert.equal(failure.key, undefined);
     assert.match(failure.message, /^operator 'apply-rules' failed on record 'max<': rule max< is malformed$/);
+    return true;
+  });
+});
+
+test('keyed state used in processBroadcastElement fails with BROOK_NO_CURRENT_KEY instead of using the last key', async () => {
+  const rulesDescriptor = mapState<string, number>('rules');
+  const processed = { count: 0 };
+  const fn: KeyedBroadcastProcessFunction<string, string, string, never> & { seen?: ValueState<number> } = {
+    open(ctx) {
+      this.seen = ctx.getState(valueState<number>('seen'));
+    },
+    processElement() {
+      this.seen!.update(1);
+      processed.count++;
+    },
+    processBroadcastElement() {
+      this.seen!.update(2);
+    },
+  };
+  const env = new StreamEnvironment();
+  const events = queueSource<string>();
+  const rules = queueSource<string>();
+  env
+    .fromSource(events.source)
+    .keyBy((e) => e)
+    .connect(env.fromSource(rules.source).broadcast(rulesDescriptor))
+    .process(fn)
+    .name('apply-rules')
+    .collect();
+  const job = env.execute('broadcast-keyed-state');
+  events.push('user-1');
+  await waitUntil(() => processed.count === 1, 'the keyed record is processed');
+  rules.push('rule');
+  await assert.rejects(job, (error: unknown) => {
+    const failure = userFailure(error);
+    assert.equal((failure.cause as { code?: string }).code, 'BROOK_NO_CURRENT_KEY');
+    assert.match(failure.message, /no current key \(such as processBroadcastElement\)/);
     return true;
   });
 });

@@ -45,7 +45,8 @@ export abstract class KeyedOperator extends StreamOperator {
     const selector = input === 1 ? this.keySelector : this.keySelector2!;
     const key = selector(value);
     const type = typeof key;
-    if (type !== 'string' && type !== 'number') checkKey(key);
+    // Fast path for the common keys; NaN (never equal to itself) goes to checkKey to be refused.
+    if (type !== 'string' && (type !== 'number' || key !== key)) checkKey(key);
     this.backend.setCurrentKey(key);
     this.keySet = true;
   }
@@ -53,6 +54,7 @@ export abstract class KeyedOperator extends StreamOperator {
   /** Leaves key context (the broadcast side of a keyed broadcast operator has no key). */
   protected clearCurrentKey(): void {
     this.keySet = false;
+    this.backend.clearCurrentKey();
   }
 
   override currentKey(): Key | undefined {

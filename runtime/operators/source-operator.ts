@@ -25,6 +25,7 @@ export class SourceOperator extends StreamOperator implements ReaderOutput<unkno
   private idleEmitted = false;
   private cancelPeriodic: (() => void) | undefined;
   private mainOut: SplitOutput<unknown> | undefined;
+  private assignedSplits = 0;
 
   constructor(
     private readonly source: Source<unknown, SourceSplit>,
@@ -47,6 +48,12 @@ export class SourceOperator extends StreamOperator implements ReaderOutput<unkno
 
   processElement(): void {
     throw new Error('a source operator has no input');
+  }
+
+  /** Splits from the enumerator, counted on their way to the reader (a reader without any is idle). */
+  addSplits(splits: SourceSplit[]): void {
+    this.assignedSplits += splits.length;
+    this.reader.addSplits(splits);
   }
 
   private schedulePeriodic(): void {
@@ -72,9 +79,12 @@ export class SourceOperator extends StreamOperator implements ReaderOutput<unkno
       // An idle split stays idle until its next record: a periodic watermark would mark it active again.
       if (!split.idle) split.generator.onPeriodicEmit(split.watermarks);
     }
-    if (this.splits.size > 0 && this.combiner.isIdle !== this.idleEmitted) {
-      this.idleEmitted = this.combiner.isIdle;
-      this.output.emitWatermarkStatus(this.idleEmitted);
+    // A reader that was never given a split (more readers than Kafka partitions, say) is idle:
+    // it must not hold event time back. One that holds splits but has not emitted yet is not.
+    const idle = this.assignedSplits === 0 ? this.strategy !== undefined : this.combiner.isIdle;
+    if (idle !== this.idleEmitted) {
+      this.idleEmitted = idle;
+      this.output.emitWatermarkStatus(idle);
     }
   }
 

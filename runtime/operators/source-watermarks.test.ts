@@ -3,8 +3,16 @@
 // when the strategy declares idleness.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ManualClock, StreamEnvironment, TumblingEventTimeWindows, forBoundedOutOfOrderness } from '../index.ts';
+import {
+  ManualClock,
+  StreamEnvironment,
+  TumblingEventTimeWindows,
+  forBoundedOutOfOrderness,
+  forMonotonousTimestamps,
+  type Source,
+} from '../index.ts';
 import { heldSource } from '../testing/held-source.ts';
+import { queueSource } from '../testing/queue-source.ts';
 
 interface Tick {
   split: string;
@@ -61,4 +69,45 @@ test('with idleness, the quiet split is ignored and the busy split alone advance
     fired.sort((a, b) => a - b),
     [1, 20, 20, 20, 20, 20],
   );
+});
+
+test('a source reader that was given no split (more readers than splits) does not hold event time back', async () => {
+  const clock = new ManualClock(0);
+  // Parallelism 2 over one split, and an enumerator that (like Kafka's) never says "no more splits":
+  // the second reader waits for a split forever.
+  const env = new StreamEnvironment().setParallelism(2).setProcessingTimeClock(clock).setAutoWatermarkInterval(10);
+  const events = queueSource<number>();
+  const continuous: Source<number> = {
+    ...events.source,
+    createEnumerator: (context) => ({
+      start() {},
+      addReader: (subtask) => subtask === 0 && context.assignSplits(0, [{ id: 'queue' }]),
+      addSplitsBack() {},
+      snapshotState: () => [],
+    }),
+  };
+  const counts = env
+    .fromSource(
+      continuous,
+      forMonotonousTimestamps<number>().withTimestampAssigner((t) => t),
+    )
+    .keyBy(() => 'all')
+    .window(TumblingEventTimeWindows.of(100))
+    .aggregate<number, number>({
+      createAccumulator: () => 0,
+      add: (_v, n) => n + 1,
+      getResult: (n) => n,
+      merge: (a, b) => a + b,
+    })
+    .collect();
+  const abort = new AbortController();
+  const job = env.execute('split-less-reader', { signal: abort.signal });
+  events.push(5, 50, 99, 250);
+  for (let i = 0; i < 500 && counts.values.length === 0; i++) {
+    clock.advanceTo(clock.now() + 10);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  abort.abort();
+  await assert.rejects(job, /cancelled/);
+  assert.deepEqual(counts.values, [3], 'the window [0, 100) fired while the other reader had no split');
 });

@@ -61,7 +61,10 @@ export function checkKey(key: unknown): asserts key is Key {
     if (Number.isNaN(key)) throw new TypeError('a key must not be NaN');
     return;
   }
-  if (Array.isArray(key) && key.every((p) => ['string', 'number', 'bigint', 'boolean'].includes(typeof p))) return;
+  if (Array.isArray(key) && key.every((p) => ['string', 'number', 'bigint', 'boolean'].includes(typeof p))) {
+    if (key.some((p) => Number.isNaN(p))) throw new TypeError('a key must not contain NaN');
+    return;
+  }
   throw new TypeError(
     `a key must be a string, number, bigint, boolean or an array of those; got ${key === null ? 'null' : t}`,
   );

@@ -28,6 +28,15 @@ export const HEAP_STORES: StateStoreFactory = {
 };
 import { IncrementalCleanup, TtlPolicy, type PurgeResult, type TtlValue } from './ttl.ts';
 
+export class NoCurrentKeyError extends BrookError {
+  constructor() {
+    super(
+      'BROOK_NO_CURRENT_KEY',
+      'keyed state or a timer was used where there is no current key (such as processBroadcastElement); use ctx.applyToKeyedState there to visit every key',
+    );
+  }
+}
+
 export class StateDescriptorConflictError extends BrookError {
   constructor(name: string, existing: string, requested: string) {
     super(
@@ -60,7 +69,7 @@ export class KeyedStateBackend implements CurrentKeyScope {
   readonly keyGroupRange: KeyGroupRange;
   readonly maxParallelism: number;
   currentGroup = 0;
-  currentKeyId: KeyId = '';
+  private keyIdValue: KeyId | undefined;
   private currentKeyValue: Key = '';
   private readonly registered = new Map<string, RegisteredState>();
   /** Tables restored from a snapshot whose descriptor has not been registered yet. */
@@ -98,7 +107,19 @@ export class KeyedStateBackend implements CurrentKeyScope {
     }
     this.currentGroup = group - this.keyGroupRange.start;
     this.currentKeyValue = key;
-    this.currentKeyId = keyId(key);
+    this.keyIdValue = keyId(key);
+  }
+
+  /** The current key's id; keyed state and timers used where there is no key fail here, never on a stale key. */
+  get currentKeyId(): KeyId {
+    const id = this.keyIdValue;
+    if (id === undefined) throw new NoCurrentKeyError();
+    return id;
+  }
+
+  /** Leaves key context (the broadcast side of a keyed broadcast operator has no key). */
+  clearCurrentKey(): void {
+    this.keyIdValue = undefined;
   }
 
   getCurrentKey(): Key {
@@ -108,7 +129,7 @@ export class KeyedStateBackend implements CurrentKeyScope {
   /** Sets the current key from a stored id and local group (timers, iteration), skipping the hash. */
   setCurrentKeyId(group: number, id: KeyId): void {
     this.currentGroup = group;
-    this.currentKeyId = id;
+    this.keyIdValue = id;
     this.currentKeyValue = keyFromId(id);
   }
 
@@ -198,7 +219,7 @@ export class KeyedStateBackend implements CurrentKeyScope {
   applyToAllKeys(descriptor: AnyStateDescriptor, fn: (key: Key, state: unknown) => void): void {
     const state = this.getPartitionedState(descriptor);
     const { table } = this.registered.get(descriptor.name)!;
-    const saved = { group: this.currentGroup, id: this.currentKeyId, key: this.currentKeyValue };
+    const saved = { group: this.currentGroup, id: this.keyIdValue, key: this.currentKeyValue };
     try {
       for (const [group, id] of [...table.keysIn(VOID_NAMESPACE)]) {
         this.setCurrentKeyId(group, id);
@@ -206,7 +227,7 @@ export class KeyedStateBackend implements CurrentKeyScope {
       }
     } finally {
       this.currentGroup = saved.group;
-      this.currentKeyId = saved.id;
+      this.keyIdValue = saved.id;
       this.currentKeyValue = saved.key;
     }
   }

@@ -70,9 +70,10 @@ export class BroadcastConnectedStream<A, B> {
     fn: KeyedBroadcastProcessFunction<K, A, B, R> | BroadcastProcessFunction<A, B, R>,
   ): DataStream<R> {
     const selector = keySelectorOf(this.input as DataStream<unknown>);
+    const declared = this.broadcast.descriptors.map((d) => d.name);
     const create = selector
-      ? () => new KeyedBroadcastProcessOperator(selector, perInstance(fn))
-      : () => new BroadcastProcessOperator(perInstance(fn));
+      ? () => new KeyedBroadcastProcessOperator(selector, perInstance(fn), declared)
+      : () => new BroadcastProcessOperator(perInstance(fn), declared);
     return this.input.transformTwoInput<B, R>(this.broadcast.stream, 'BroadcastProcess', create, {
       keyed: selector !== undefined,
     });

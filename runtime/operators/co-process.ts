@@ -109,6 +109,11 @@ export class BroadcastProcessOperator extends UserFunctionOperator<
     this.store,
   );
 
+  constructor(fn: BroadcastProcessFunction<unknown, unknown, unknown>, declared: string[]) {
+    super(fn);
+    this.store.declare(declared);
+  }
+
   override snapshotState(checkpointId: number): OperatorSnapshot {
     const snapshot = super.snapshotState(checkpointId);
     snapshot.operator.broadcast = this.store.snapshot();
@@ -157,8 +162,13 @@ export class KeyedBroadcastProcessOperator extends KeyedFunctionOperator<
       this.backend.applyToAllKeys(descriptor, fn as (key: Key, state: unknown) => void),
   };
 
-  constructor(keySelector: AnyKeySelector, fn: KeyedBroadcastProcessFunction<Key, unknown, unknown, unknown>) {
+  constructor(
+    keySelector: AnyKeySelector,
+    fn: KeyedBroadcastProcessFunction<Key, unknown, unknown, unknown>,
+    declared: string[],
+  ) {
     super(fn, keySelector);
+    this.store.declare(declared);
   }
 
   override snapshotState(checkpointId: number): OperatorSnapshot {

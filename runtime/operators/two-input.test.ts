@@ -256,3 +256,25 @@ test('a non-keyed stream connected to a broadcast stream sees the broadcast stat
   assert.deepEqual(out.values.sort(), text.filter((w) => !['the', 'a', 'of'].includes(w)).sort());
   assert.deepEqual(new Set(out.records.map((r) => r.subtask)), new Set([0, 1]), 'both instances filtered words');
 });
+
+test('a broadcast state not declared in broadcast(...) is refused by name instead of being a fresh empty map', async () => {
+  const declared = mapState<string, boolean>('stopwords');
+  const typo = mapState<string, boolean>('stop-words');
+  const env = new StreamEnvironment();
+  env
+    .fromCollection(['word'])
+    .connect(env.fromCollection(['rule']).broadcast(declared))
+    .process<string>({
+      processElement(word, ctx, out) {
+        out.collect(word);
+      },
+      processBroadcastElement(rule, ctx) {
+        ctx.getBroadcastState(typo).put(rule, true);
+      },
+    })
+    .collect();
+  await assert.rejects(
+    env.execute('undeclared-broadcast-state'),
+    /broadcast state 'stop-words' was not declared: pass its descriptor to broadcast\(\.\.\.\) \(declared: 'stopwords'\)/,
+  );
+});

@@ -1,5 +1,6 @@
 // Broadcast state: a map every parallel instance holds identically, written
 // only from the broadcast side so that all instances stay equal.
+import { BrookError } from '../errors.ts';
 
 export interface ReadOnlyBroadcastState<K, V> {
   get(key: K): V | undefined;
@@ -13,11 +14,27 @@ export interface BroadcastState<K, V> extends ReadOnlyBroadcastState<K, V> {
   clear(): void;
 }
 
+export class UndeclaredBroadcastStateError extends BrookError {
+  constructor(name: string, declared: string[]) {
+    super(
+      'BROOK_UNDECLARED_BROADCAST_STATE',
+      `broadcast state '${name}' was not declared: pass its descriptor to broadcast(...) (declared: ${declared.map((d) => `'${d}'`).join(', ') || 'none'})`,
+    );
+  }
+}
+
 /** The broadcast states of one operator instance, by descriptor name. */
 export class BroadcastStateStore {
   private readonly maps = new Map<string, Map<unknown, unknown>>();
+  /** The descriptors given to broadcast(...): only those exist (a typo would otherwise be a fresh, empty state). */
+  private declared: string[] | undefined;
+
+  declare(names: string[]): void {
+    this.declared = names;
+  }
 
   get<K, V>(name: string): BroadcastState<K, V> {
+    if (this.declared && !this.declared.includes(name)) throw new UndeclaredBroadcastStateError(name, this.declared);
     let map = this.maps.get(name);
     if (!map) {
       map = new Map();

@@ -239,7 +239,14 @@ export class KeyedStateBackend implements CurrentKeyScope {
   mergeNamespaces(descriptor: AnyStateDescriptor, target: Namespace, sources: Namespace[]): void {
     const { table, ttl } = this.register(descriptor);
     const { currentGroup: group, currentKeyId: key } = this;
-    const unwrap = (stored: unknown) => (ttl ? ttl.read(stored as TtlValue<unknown>) : stored);
+    // With TTL a list keeps a clock per element (merged as they are, expired ones dropped);
+    // single values carry one clock, unwrapped to merge and wrapped again.
+    const elementwise = descriptor.kind === 'list' && ttl !== undefined;
+    const unwrap = (stored: unknown) => {
+      if (!ttl || stored === undefined) return stored;
+      if (elementwise) return (stored as TtlValue<unknown>[]).filter((element) => !ttl.isExpired(element));
+      return ttl.read(stored as TtlValue<unknown>);
+    };
     let merged = unwrap(table.get(group, key, target));
     for (const source of sources) {
       if (source === target) continue;
@@ -256,7 +263,11 @@ export class KeyedStateBackend implements CurrentKeyScope {
           `state '${descriptor.name}' (${descriptor.kind}) cannot be merged`,
         );
     }
-    if (merged !== undefined) table.put(group, key, target, ttl ? ttl.wrap(merged) : merged);
+    if (merged === undefined || (elementwise && (merged as unknown[]).length === 0)) {
+      table.remove(group, key, target);
+      return;
+    }
+    table.put(group, key, target, ttl && !elementwise ? ttl.wrap(merged) : merged);
   }
 
   /**

@@ -3,9 +3,9 @@
 // even for keys that are never read again.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { listState, mapState, stateTtl, valueState } from './descriptors.ts';
+import { listState, mapState, reducingState, stateTtl, valueState } from './descriptors.ts';
 import { KeyedStateBackend } from './keyed-state-backend.ts';
-import type { ListState, MapState, ValueState } from './state.ts';
+import type { ListState, MapState, ReducingState, ValueState } from './state.ts';
 
 function backend(clock: { now: number }) {
   return new KeyedStateBackend({
@@ -97,4 +97,32 @@ test('without TTL, values stay', () => {
   state.update(5);
   clock.now = Number.MAX_SAFE_INTEGER;
   assert.equal(state.value(), 5);
+});
+
+test('merging window namespaces keeps TTL: list elements keep their own clocks, expired ones are dropped', () => {
+  const clock = { now: 0 };
+  const b = backend(clock);
+  const descriptor = listState<string>('contents', { ttl: stateTtl(100) });
+  const reduced = reducingState<number>('sum', (x, y) => x + y, { ttl: stateTtl(100) });
+  const list = b.getPartitionedState(descriptor, true) as ListState<string>;
+  const sum = b.getPartitionedState(reduced, true) as ReducingState<number>;
+  b.setCurrentKey('k');
+  b.setCurrentNamespace(1);
+  list.add('old');
+  sum.add(1);
+  clock.now = 60;
+  b.setCurrentNamespace(2);
+  list.add('new');
+  sum.add(2);
+  clock.now = 120; // 'old' (written at 0) has expired, 'new' (at 60) has not
+  b.mergeNamespaces(descriptor, 1, [1, 2]);
+  b.mergeNamespaces(reduced, 1, [1, 2]);
+  b.setCurrentNamespace(1);
+  assert.deepEqual(list.get(), ['new']);
+  assert.equal(sum.get(), 2, 'the expired part is not merged in');
+  b.setCurrentNamespace(2);
+  assert.deepEqual(list.get(), []);
+  clock.now = 170; // 'new' expires 100 ms after its own write, not after the merge
+  b.setCurrentNamespace(1);
+  assert.deepEqual(list.get(), []);
 });

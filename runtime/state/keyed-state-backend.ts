@@ -143,6 +143,12 @@ export class KeyedStateBackend implements CurrentKeyScope {
       if (existing.descriptor.kind !== descriptor.kind) {
         throw new StateDescriptorConflictError(descriptor.name, existing.descriptor.kind, descriptor.kind);
       }
+      if (existing.descriptor !== descriptor && describeTtl(existing.descriptor) !== describeTtl(descriptor)) {
+        throw new BrookError(
+          'BROOK_STATE_TTL_MISMATCH',
+          `state '${descriptor.name}' is registered with ${describeTtl(existing.descriptor)} and requested with ${describeTtl(descriptor)}`,
+        );
+      }
       return existing;
     }
     const restored = this.restored.get(descriptor.name);
@@ -174,10 +180,7 @@ export class KeyedStateBackend implements CurrentKeyScope {
     const cacheKey = `${windowScoped ? 'w' : 'k'}:${descriptor.name}`;
     const cached = this.stateObjects.get(cacheKey);
     if (cached !== undefined) {
-      const existing = this.registered.get(descriptor.name)!;
-      if (existing.descriptor.kind !== descriptor.kind) {
-        throw new StateDescriptorConflictError(descriptor.name, existing.descriptor.kind, descriptor.kind);
-      }
+      this.register(descriptor); // checks kind and TTL against the registered descriptor
       return cached;
     }
     const { table, ttl, cleanup } = this.register(descriptor);
@@ -340,6 +343,11 @@ export class KeyedStateBackend implements CurrentKeyScope {
       }
     }
   }
+}
+
+function describeTtl(descriptor: AnyStateDescriptor): string {
+  const ttl = descriptor.ttl;
+  return ttl ? `TTL ${ttl.ttlMs} ms (${ttl.updateType})` : 'no TTL';
 }
 
 /** Drops the expired parts of a stored TTL entry (in place); says what is left. */

@@ -126,3 +126,13 @@ test('merging window namespaces keeps TTL: list elements keep their own clocks, 
   b.setCurrentNamespace(1);
   assert.deepEqual(list.get(), []);
 });
+
+test('a state name requested again with another TTL is refused naming both', () => {
+  const b = backend({ now: 0 });
+  b.getPartitionedState(valueState<string>('seen', { ttl: stateTtl(100) }));
+  assert.throws(
+    () => b.getPartitionedState(valueState<string>('seen', { ttl: stateTtl(500) }), true),
+    /state 'seen' is registered with TTL 100 ms \(on-create-and-write\) and requested with TTL 500 ms \(on-create-and-write\)/,
+  );
+  assert.throws(() => b.getPartitionedState(valueState<string>('seen')), /requested with no TTL/);
+});

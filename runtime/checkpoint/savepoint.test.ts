@@ -70,7 +70,7 @@ test('a savepoint taken at parallelism 2 restores at 1 and at 4 with results equ
   assert.ok(expected.length > 0);
 
   for (const restoreParallelism of [1, 4]) {
-    const first = build(2, 8000);
+    const first = build(2, 4000);
     const control = new JobControl();
     const job = first.env.execute('with-savepoint', { control });
     await new Promise((resolve) => setTimeout(resolve, 150));
@@ -89,14 +89,14 @@ test('a savepoint moves between the heap and the lmdb backend at other paralleli
   const uninterrupted = build(2);
   await uninterrupted.env.execute('uninterrupted');
 
-  const first = build(2, 6000);
+  const first = build(2, 4000);
   const firstControl = new JobControl();
   const firstJob = first.env.execute('heap', { control: firstControl });
   await new Promise((resolve) => setTimeout(resolve, 150));
   const fromHeap = await firstControl.stopWithSavepoint(`file://${root}/heap-to-lmdb`);
   await firstJob;
 
-  const second = build(3, 6000, 'lmdb');
+  const second = build(3, 4000, 'lmdb');
   const secondControl = new JobControl();
   const secondJob = second.env.execute('lmdb', { control: secondControl, fromSavepoint: fromHeap });
   await new Promise((resolve) => setTimeout(resolve, 150));
@@ -110,7 +110,7 @@ test('a savepoint moves between the heap and the lmdb backend at other paralleli
 });
 
 test('a savepoint with state for an operator the job no longer has is refused, unless allowNonRestoredState', async () => {
-  const first = build(1, 8000);
+  const first = build(1, 4000);
   const control = new JobControl();
   const job = first.env.execute('to-change', { control });
   await new Promise((resolve) => setTimeout(resolve, 100));
@@ -137,7 +137,7 @@ test('a stop-with-savepoint that fails leaves the job running to its end with ev
   const uninterrupted = build(2);
   await uninterrupted.env.execute('uninterrupted');
 
-  const first = build(2, 8000);
+  const first = build(2, 4000);
   const control = new JobControl();
   const job = first.env.execute('failed-stop', { control });
   await new Promise((resolve) => setTimeout(resolve, 100));
@@ -150,7 +150,7 @@ test('a stop-with-savepoint that fails leaves the job running to its end with ev
 });
 
 test('a source added since the savepoint starts from its beginning; restored ones resume', async () => {
-  const first = build(2, 8000);
+  const first = build(2, 4000);
   const control = new JobControl();
   const job = first.env.execute('before-adding', { control });
   await new Promise((resolve) => setTimeout(resolve, 100));

@@ -88,7 +88,7 @@ for (const [kind, assigner] of [
   ['tumbling', TumblingEventTimeWindows.of(700)],
 ] as const) {
   test(`${kind} windows stopped with a savepoint at parallelism 2 and restored at 3 fire every window exactly once`, async () => {
-    const first = build(2, assigner, 20_000);
+    const first = build(2, assigner, 5_000);
     const control = new JobControl();
     const job = first.env.execute(`${kind}-with-savepoint`, { control });
     await waitUntil(() => first.results.values.length > 0, 'some windows fired', 20_000);

@@ -3,7 +3,27 @@
 // task wait before its next batch (backpressure), so memory stays bounded.
 import type { ChannelItem } from './elements.ts';
 
-export class LocalChannel {
+/** The producing end of a channel, as a RecordWriter uses it (local, or to another process). */
+export interface OutputChannel {
+  push(item: ChannelItem): void;
+  /** No room for another item: the producer waits (backpressure). */
+  isFull(): boolean;
+  /** Resolves once there is room; rejects if the channel broke (its peer went away). */
+  whenWritable(): Promise<void>;
+  /** Wakes a waiting producer (the job is being cancelled). */
+  release(): void;
+}
+
+/** The consuming end of a channel, as an InputGate reads it. */
+export interface InputChannel {
+  readonly length: number;
+  /** The next item, or undefined; throws once the channel broke and its items are consumed. */
+  poll(): ChannelItem | undefined;
+  /** Called when an item arrives, to wake the consuming task. */
+  onData: () => void;
+}
+
+export class LocalChannel implements OutputChannel, InputChannel {
   private readonly queue: ChannelItem[] = [];
   private head = 0;
   private writableWaiters: (() => void)[] = [];

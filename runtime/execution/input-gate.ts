@@ -2,7 +2,7 @@
 // It hands out record batches round-robin and turns per-channel watermarks,
 // idleness and end of input into events for the whole input.
 import { WatermarkCombiner } from '../time/watermark-combiner.ts';
-import type { LocalChannel } from './channel.ts';
+import type { InputChannel } from './channel.ts';
 import { MAX_WATERMARK, type RecordBatch } from './elements.ts';
 
 export type GateOutput =
@@ -30,7 +30,7 @@ export class InputGate {
    * reach the state before the snapshot. Without it (at-least-once), channels keep flowing.
    */
   constructor(
-    readonly channels: LocalChannel[],
+    readonly channels: InputChannel[],
     private readonly alignBarriers = true,
   ) {
     this.combiner = new WatermarkCombiner(channels.length);

@@ -4,7 +4,7 @@
 import type { Partitioning } from '../graph/transformation.ts';
 import { keyGroupForKey, subtaskForKeyGroup } from '../state/key-groups.ts';
 import { checkKey } from '../state/key.ts';
-import type { LocalChannel } from './channel.ts';
+import type { OutputChannel } from './channel.ts';
 import type { StreamEvent } from './elements.ts';
 
 export const DEFAULT_BATCH_SIZE = 512;
@@ -26,7 +26,7 @@ export class RecordWriter {
   private readonly pick: (value: unknown) => number;
 
   constructor(
-    private readonly channels: LocalChannel[],
+    private readonly channels: OutputChannel[],
     partitioning: Partitioning,
     options: { subtaskIndex: number; maxParallelism: number; batchSize?: number },
     private readonly batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE,

@@ -1,0 +1,284 @@
+// Record exchange between processes (TaskManager port 6121). A consumer
+// registers an input channel under an id; the producer opens the channel by id
+// over one TCP connection per pair of processes. Flow control is credit-based,
+// as in Flink: the consumer grants one credit per item it has room for and
+// returns one per item it takes, the producer sends only with credit, so a slow
+// consumer slows its producers and nothing is buffered without bound.
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { BrookError } from '../errors.ts';
+import type { InputChannel, OutputChannel } from '../execution/channel.ts';
+import type { ChannelItem } from '../execution/elements.ts';
+import { FrameDecoder, FrameType, encodeFrame, type Frame } from './frames.ts';
+import { decodeItem, encodeItem, v8RecordCodec, type RecordCodec } from './item-codec.ts';
+
+export class PeerLostError extends BrookError {
+  constructor(channel: string, peer: string, reason: string) {
+    super('BROOK_PEER_LOST', `channel ${channel} lost its peer ${peer}: ${reason}`);
+  }
+}
+
+export interface Address {
+  host: string;
+  port: number;
+}
+
+const describe = (socket: Socket) => `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+
+/** The consuming end: items arrive from the network; each one taken returns a credit. */
+export class RemoteInputChannel implements InputChannel {
+  private readonly queue: ChannelItem[] = [];
+  private failure: Error | undefined;
+  private ended = false;
+  private socket: Socket | undefined;
+  onData: () => void = () => {};
+
+  constructor(
+    readonly id: string,
+    readonly capacity: number,
+    private readonly codec: RecordCodec,
+  ) {}
+
+  get length(): number {
+    return this.queue.length;
+  }
+
+  poll(): ChannelItem | undefined {
+    const item = this.queue.shift();
+    if (item === undefined) {
+      if (this.failure) throw this.failure;
+      return undefined;
+    }
+    this.grant(1);
+    return item;
+  }
+
+  /** The producer opened the channel on `socket`: it may send `capacity` items. */
+  bind(socket: Socket): void {
+    this.socket = socket;
+    this.grant(this.capacity);
+  }
+
+  deliver(payload: Buffer): void {
+    let item: ChannelItem;
+    try {
+      item = decodeItem(payload, this.codec);
+    } catch (error) {
+      this.fail(new BrookError('BROOK_NETWORK_FRAME', `channel ${this.id}: ${(error as Error).message}`));
+      return;
+    }
+    if (item.kind === 'end') this.ended = true;
+    this.queue.push(item);
+    this.onData();
+  }
+
+  /** The connection went away: fine after end of input, a failure before it. */
+  disconnected(reason: string): void {
+    if (this.ended || !this.socket) return;
+    this.fail(new PeerLostError(this.id, describe(this.socket), reason));
+  }
+
+  fail(error: Error): void {
+    this.failure ??= error;
+    this.onData();
+  }
+
+  private grant(credits: number): void {
+    const socket = this.socket;
+    if (!socket || socket.destroyed || this.ended) return;
+    const payload = Buffer.allocUnsafe(4);
+    payload.writeUInt32BE(credits, 0);
+    socket.write(encodeFrame(FrameType.CREDIT, this.id, payload));
+  }
+}
+
+/** The producing end: items are encoded at once (so a bad record fails here) and sent as credit allows. */
+export class RemoteOutputChannel implements OutputChannel {
+  private credits = 0;
+  private readonly waiting: Buffer[] = [];
+  private waiters: { resolve(): void; reject(error: Error): void }[] = [];
+  private failure: Error | undefined;
+
+  constructor(
+    readonly id: string,
+    private readonly socket: Socket,
+    private readonly codec: RecordCodec,
+  ) {
+    socket.write(encodeFrame(FrameType.OPEN, id));
+  }
+
+  push(item: ChannelItem): void {
+    if (this.failure) throw this.failure;
+    const frame = encodeFrame(FrameType.DATA, this.id, encodeItem(item, this.codec, this.id));
+    if (this.credits > 0 && this.waiting.length === 0) this.send(frame);
+    else this.waiting.push(frame);
+  }
+
+  isFull(): boolean {
+    return this.failure === undefined && (this.credits === 0 || this.waiting.length > 0);
+  }
+
+  whenWritable(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (!this.isFull()) return Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  release(): void {
+    this.wake();
+  }
+
+  addCredits(credits: number): void {
+    this.credits += credits;
+    while (this.credits > 0 && this.waiting.length > 0) this.send(this.waiting.shift()!);
+    if (!this.isFull()) this.wake();
+  }
+
+  fail(error: Error): void {
+    this.failure ??= error;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const waiter of waiters) waiter.reject(this.failure);
+  }
+
+  private send(frame: Buffer): void {
+    this.credits--;
+    this.socket.write(frame);
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const waiter of waiters) waiter.resolve();
+  }
+}
+
+/**
+ * One process's end of the data exchange: serves the input channels registered
+ * here, and opens output channels to other processes (one connection each).
+ */
+export class DataExchange {
+  private server: Server | undefined;
+  private readonly inputs = new Map<string, RemoteInputChannel>();
+  /** Opened by a producer before the consumer registered the channel. */
+  private readonly earlyOpens = new Map<string, { socket: Socket; data: Buffer[] }>();
+  private readonly connections = new Map<
+    string,
+    Promise<{ socket: Socket; outputs: Map<string, RemoteOutputChannel> }>
+  >();
+  private readonly accepted = new Set<Socket>();
+
+  constructor(private readonly codec: RecordCodec = v8RecordCodec) {}
+
+  /** Listens on `host:port` (port 0 picks one); resolves with the bound address. */
+  async listen(host: string, port: number): Promise<Address> {
+    const server = createServer((socket) => this.accept(socket));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+    const address = server.address();
+    if (address === null || typeof address === 'string') throw new BrookError('BROOK_NETWORK', 'no TCP address');
+    return { host, port: address.port };
+  }
+
+  /** The consuming end of channel `id`; `capacity` items may be in flight towards it. */
+  inputChannel(id: string, capacity: number): RemoteInputChannel {
+    const channel = new RemoteInputChannel(id, capacity, this.codec);
+    this.inputs.set(id, channel);
+    const early = this.earlyOpens.get(id);
+    if (early) {
+      this.earlyOpens.delete(id);
+      channel.bind(early.socket);
+      for (const payload of early.data) channel.deliver(payload);
+    }
+    return channel;
+  }
+
+  /** The producing end of channel `id`, whose consumer listens at `address`. */
+  async outputChannel(id: string, address: Address): Promise<RemoteOutputChannel> {
+    const connection = await this.connection(address);
+    const channel = new RemoteOutputChannel(id, connection.socket, this.codec);
+    connection.outputs.set(id, channel);
+    return channel;
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.accepted) socket.destroy();
+    for (const connection of this.connections.values()) (await connection.catch(() => undefined))?.socket.end();
+    const server = this.server;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private accept(socket: Socket): void {
+    this.accepted.add(socket);
+    socket.setNoDelay(true);
+    const decoder = new FrameDecoder();
+    const bound = new Set<RemoteInputChannel>();
+    socket.on('data', (chunk: Buffer) => {
+      let frames: Frame[];
+      try {
+        frames = decoder.push(chunk);
+      } catch (error) {
+        socket.destroy(error as Error);
+        return;
+      }
+      for (const frame of frames) this.onProducerFrame(socket, frame, bound);
+    });
+    const lost = (reason: string) => {
+      this.accepted.delete(socket);
+      for (const channel of bound) channel.disconnected(reason);
+    };
+    socket.on('error', (error) => lost(error.message));
+    socket.on('close', () => lost('the connection closed before end of input'));
+  }
+
+  private onProducerFrame(socket: Socket, frame: Frame, bound: Set<RemoteInputChannel>): void {
+    const channel = this.inputs.get(frame.channel);
+    if (frame.type === FrameType.OPEN) {
+      if (channel) {
+        channel.bind(socket);
+        bound.add(channel);
+      } else this.earlyOpens.set(frame.channel, { socket, data: [] });
+      return;
+    }
+    if (frame.type !== FrameType.DATA) return;
+    if (channel) channel.deliver(frame.payload);
+    else this.earlyOpens.get(frame.channel)?.data.push(frame.payload);
+  }
+
+  private connection(address: Address): Promise<{ socket: Socket; outputs: Map<string, RemoteOutputChannel> }> {
+    const key = `${address.host}:${address.port}`;
+    let connection = this.connections.get(key);
+    if (!connection) {
+      connection = new Promise((resolve, reject) => {
+        const socket = connect({ host: address.host, port: address.port });
+        socket.setNoDelay(true);
+        const outputs = new Map<string, RemoteOutputChannel>();
+        const decoder = new FrameDecoder();
+        socket.once('connect', () => resolve({ socket, outputs }));
+        socket.on('data', (chunk: Buffer) => {
+          let frames: Frame[];
+          try {
+            frames = decoder.push(chunk);
+          } catch (error) {
+            socket.destroy(error as Error);
+            return;
+          }
+          for (const frame of frames) {
+            if (frame.type === FrameType.CREDIT) outputs.get(frame.channel)?.addCredits(frame.payload.readUInt32BE(0));
+          }
+        });
+        const lost = (reason: string) => {
+          this.connections.delete(key);
+          for (const [id, output] of outputs) output.fail(new PeerLostError(id, key, reason));
+          reject(new BrookError('BROOK_NETWORK', `cannot connect to ${key}: ${reason}`));
+        };
+        socket.on('error', (error) => lost(error.message));
+        socket.on('close', () => lost('the connection closed'));
+      });
+      this.connections.set(key, connection);
+    }
+    return connection;
+  }
+}

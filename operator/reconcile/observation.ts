@@ -1,0 +1,39 @@
+// What the observer saw, handed to decide(): the children's existence and
+// readiness, the job through the JobManager REST API, and the answers to the
+// questions the status asked (a savepoint trigger, the latest checkpoint in storage).
+import type { JobState } from '../resource/stream-deployment-status.ts';
+
+export interface ObservedCheckpoint {
+  id: number;
+  path: string;
+  /** Completion time, ms since the epoch. */
+  timestamp: number;
+}
+
+export interface Observation {
+  /** ms since the epoch; decide reads no clock of its own. */
+  now: number;
+  /** metadata.uid and metadata.generation of the StreamDeployment. */
+  uid: string;
+  generation: number;
+  deletionRequested: boolean;
+  jobManager: { exists: boolean; ready: boolean; deploymentHash?: string; problem?: string };
+  taskManagers: { exists: boolean; desired: number; ready: number };
+  /** Undefined when the REST API did not answer. */
+  rest?: {
+    /** The job the JobManager runs, if any. */
+    job?: { id: string; state: JobState; startTime?: number; restarts: number; failure?: string };
+    latestCheckpoint?: ObservedCheckpoint;
+  };
+  /** The trigger the status names (see triggerToObserve); UNKNOWN when the JobManager does not know it. */
+  savepointTrigger?: {
+    triggerId: string;
+    status: 'IN_PROGRESS' | 'COMPLETED' | 'FAILED' | 'UNKNOWN';
+    path?: string;
+    failure?: string;
+  };
+  /** The newest complete checkpoint in storage of the job the status names (see checkpointLookup). */
+  storedCheckpoint?: { jobId: string; checkpoint?: ObservedCheckpoint };
+  /** Of the paths in savepointInfo.disposing, those no longer in storage. */
+  disposedPaths?: string[];
+}

@@ -290,7 +290,16 @@ export class CheckpointCoordinator {
       this.fail(pending.id, (error as Error).message, error);
       return;
     }
-    if (this.pending !== pending) return;
+    if (this.pending !== pending) {
+      // Published after it was abandoned (the job stopped, or it timed out, while `_metadata` was
+      // being written): it is complete in storage, so it counts against retention all the same.
+      if (pending.target.kind === 'checkpoint') {
+        this.completed.push(pending.id);
+        this.completed.sort((a, b) => a - b); // a newer one may have completed meanwhile
+        await this.dropOldCheckpoints();
+      }
+      return;
+    }
     clearTimeout(pending.timer);
     this.pending = undefined;
     this.consecutiveFailures = 0;

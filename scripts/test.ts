@@ -1,6 +1,7 @@
 // `npm test`: brings the real services up through testenv (unless they are up
 // already), runs typecheck, lint and format checks meanwhile, then every test
-// file with node's test runner; stops the services it started itself.
+// file with node's test runner; stops the services it started itself. The
+// Kubernetes control plane is started only when a `*.kube.test.ts` file is selected.
 //
 //   npm test                        everything (what CI runs)
 //   npm test -- runtime/state       only test files whose path contains a filter; no static checks
@@ -10,7 +11,7 @@ import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describeCauseChain } from '../runtime/errors.ts';
 import { down, up } from './testenv/environment.ts';
-import type { ServiceName } from './testenv/services/index.ts';
+import { servicesForTestFiles, type ServiceName } from './testenv/services/index.ts';
 
 const root = join(import.meta.dirname, '..');
 const testRoots = ['cli', 'runtime', 'operator', 'e2e', 'examples', 'scripts', 'bench'];
@@ -77,7 +78,8 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const report = (line: string) => console.log(`testenv: ${line}`);
-  const servicesUp = up(undefined, report);
+  // Kafka, S3 and Redis always; the Kubernetes control plane only for `*.kube.test.ts` files.
+  const servicesUp = up(servicesForTestFiles(files), report);
   const checks =
     skipChecks || filters.length > 0
       ? []

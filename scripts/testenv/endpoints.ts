@@ -1,5 +1,8 @@
 // The addresses and credentials of the test services: one place, read by
 // testenv when it starts them and by the tests that talk to them.
+import { join } from 'node:path';
+import { KUBE_APISERVER_PORT, KUBERNETES_VERSION } from './kubernetes/versions.ts';
+import { cacheRoot, serviceDataDir } from './paths.ts';
 
 export const KAFKA_PORT = 9092;
 export const KAFKA_CONTROLLER_PORT = 9093;
@@ -15,16 +18,35 @@ export const endpoints = {
     forcePathStyle: true,
     credentials: { accessKeyId: 'brook', secretAccessKey: 'brook-test-secret' },
   },
+  kubernetes: {
+    server: `https://127.0.0.1:${KUBE_APISERVER_PORT}`,
+    /** An admin (system:masters) kubeconfig, rewritten with fresh credentials at every start. */
+    kubeconfig: join(serviceDataDir('kubernetes'), 'kubeconfig'),
+    /** kubectl built at the same release as the apiserver. */
+    kubectl: join(cacheRoot(), `kubernetes-${KUBERNETES_VERSION}`, 'bin', 'kubectl'),
+    version: `v${KUBERNETES_VERSION}`,
+  },
 } as const;
 
-/** The same endpoints as environment variables, in the names Brook's configuration and the AWS SDK read. */
-export function endpointEnvironment(): Record<string, string> {
-  return {
-    KAFKA_BOOTSTRAP_SERVERS: endpoints.kafka.bootstrapBrokers.join(','),
-    REDIS_URL: endpoints.redis.url,
+const environments = {
+  kafka: () => ({ KAFKA_BOOTSTRAP_SERVERS: endpoints.kafka.bootstrapBrokers.join(',') }),
+  redis: () => ({ REDIS_URL: endpoints.redis.url }),
+  s3: () => ({
     AWS_ENDPOINT_URL_S3: endpoints.s3.endpoint,
     AWS_REGION: endpoints.s3.region,
     AWS_ACCESS_KEY_ID: endpoints.s3.credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: endpoints.s3.credentials.secretAccessKey,
-  };
+  }),
+  kubernetes: () => ({ KUBECONFIG: endpoints.kubernetes.kubeconfig, BROOK_KUBECTL: endpoints.kubernetes.kubectl }),
+} satisfies Record<keyof typeof endpoints, () => Record<string, string>>;
+
+/**
+ * The endpoints of the named services (Kafka, S3 and Redis by default) as
+ * environment variables, in the names Brook's configuration, the AWS SDK and
+ * Kubernetes clients read.
+ */
+export function endpointEnvironment(
+  names: readonly (keyof typeof endpoints)[] = ['kafka', 'redis', 's3'],
+): Record<string, string> {
+  return Object.assign({}, ...names.map((name) => environments[name]())) as Record<string, string>;
 }

@@ -3,11 +3,11 @@
 // exactly what is running.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cacheRoot, stateRoot } from './paths.ts';
+import { cacheRoot, logsDir, serviceDataDir, stateRoot } from './paths.ts';
 import { TestenvError } from './errors.ts';
 import { withLock } from './lock.ts';
 import { isOurProcess, portIsOpen, spawnDetached, stopProcessGroup, waitUntilReady } from './process.ts';
-import { services, serviceNames, type ServiceName } from './services/index.ts';
+import { defaultServiceNames, services, serviceNames, type ServiceName } from './services/index.ts';
 import type { ServiceDefinition } from './services/service.ts';
 
 interface RunningService {
@@ -54,12 +54,28 @@ async function answers(definition: ServiceDefinition<unknown>): Promise<boolean>
   }
 }
 
-async function startService(name: ServiceName, report: (line: string) => void): Promise<RunningService> {
+async function installService(name: ServiceName, report: (line: string) => void): Promise<unknown> {
   const definition: ServiceDefinition<unknown> = services[name];
-  const logs = join(stateRoot(), 'logs');
-  mkdirSync(logs, { recursive: true });
-  const installLog = join(logs, `${name}-install.log`);
-  const logFile = join(logs, `${name}.log`);
+  mkdirSync(logsDir(), { recursive: true });
+  const cacheDir = cacheRoot();
+  mkdirSync(cacheDir, { recursive: true });
+  const started = Date.now();
+  const installed = await definition.install({
+    cacheRoot: cacheDir,
+    installLog: join(logsDir(), `${name}-install.log`),
+  });
+  const seconds = (Date.now() - started) / 1000;
+  if (seconds >= 2) report(`${name}: installed in ${seconds.toFixed(1)} s`); // a cache hit takes milliseconds
+  return installed;
+}
+
+async function startService(
+  name: ServiceName,
+  installed: unknown,
+  report: (line: string) => void,
+): Promise<RunningService> {
+  const definition: ServiceDefinition<unknown> = services[name];
+  const logFile = join(logsDir(), `${name}.log`);
 
   for (const port of definition.ports) {
     if (await portIsOpen(port)) {
@@ -70,10 +86,7 @@ async function startService(name: ServiceName, report: (line: string) => void): 
     }
   }
   const started = Date.now();
-  const cacheDir = cacheRoot();
-  mkdirSync(cacheDir, { recursive: true });
-  const installed = await definition.install({ cacheRoot: cacheDir, installLog });
-  const dataDir = join(stateRoot(), 'data', name);
+  const dataDir = serviceDataDir(name);
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
   const launch = await definition.launch(installed, { dataDir });
@@ -100,13 +113,17 @@ async function startService(name: ServiceName, report: (line: string) => void): 
 }
 
 /**
- * Starts the named services (all by default) unless they already answer.
- * Returns the names of the services this call started.
+ * Starts the named services (the default set when none are named) unless they
+ * already answer. Returns the names of the services this call started.
  */
 export async function up(
-  names: readonly ServiceName[] = serviceNames,
+  names: readonly ServiceName[] = defaultServiceNames,
   report: (line: string) => void = () => {},
 ): Promise<ServiceName[]> {
+  // Installing is cached and safe to run concurrently (cache.ts), and on a cold
+  // cache it can take many minutes (the Kubernetes build): do it before taking
+  // the state lock, so other callers needing other services are not held up.
+  const installs = await Promise.allSettled(names.map((name) => installService(name, report)));
   return withLock(lockFile(), async () => {
     const state = readState();
     const toStart: ServiceName[] = [];
@@ -117,7 +134,13 @@ export async function up(
       delete state[name];
       toStart.push(name);
     }
-    const results = await Promise.allSettled(toStart.map((name) => startService(name, report)));
+    const results = await Promise.allSettled(
+      toStart.map(async (name) => {
+        const installed = installs[names.indexOf(name)]!;
+        if (installed.status === 'rejected') throw installed.reason;
+        return startService(name, installed.value, report);
+      }),
+    );
     const failures: unknown[] = [];
     results.forEach((result, i) => {
       if (result.status === 'fulfilled') state[toStart[i]!] = result.value;

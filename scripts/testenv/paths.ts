@@ -13,3 +13,13 @@ export function cacheRoot(): string {
 export function stateRoot(): string {
   return process.env.BROOK_TESTENV_DIR || join(tmpdir(), 'brook-testenv');
 }
+
+/** One service's data, emptied each time testenv starts it. */
+export function serviceDataDir(name: string): string {
+  return join(stateRoot(), 'data', name);
+}
+
+/** Service logs (and install logs), kept until `down` removes the state directory. */
+export function logsDir(): string {
+  return join(stateRoot(), 'logs');
+}

@@ -45,6 +45,17 @@ export type { SeededRandom } from './connectors/random.ts';
 export type * from './connectors/source.ts';
 export type * from './connectors/sink.ts';
 export { printSink, discardSink, collectSink, CollectedRecords } from './connectors/basic-sinks.ts';
+export { redisSink, type RedisSinkOptions } from './connectors/redis/redis-sink.ts';
+export { keepTop, replaySafety, type RedisCommand, type ReplaySafety } from './connectors/redis/commands.ts';
+export {
+  RedisSinkConfigError,
+  RedisSinkConnectionError,
+  RedisSinkCommandError,
+  NonIdempotentCommandError,
+} from './connectors/redis/errors.ts';
+export { fileSink, type FileSinkOptions } from './connectors/files/file-sink.ts';
+export type { PartCommittable } from './connectors/files/part-store.ts';
+export { FileSinkConfigError, FileSinkCommitError, FileSinkWriteError } from './connectors/files/errors.ts';
 export { JobExecutionError, JobCancelledError, type JobExecutionResult } from './execution/mini-cluster.ts';
 export { UserFunctionError } from './execution/user-function-error.ts';
 export { BrookError } from './errors.ts';

@@ -34,14 +34,19 @@ const hostPort = (flag: string) => z.string().regex(/^[^:\s]+:[0-9]{1,5}$/, `--$
 
 const url = (flag: string) => z.url({ message: `--${flag} must be a URL such as http://localhost:8081` });
 
-/** `--config FILE` and repeatable `--set k=v`, shared by the commands that run a process. */
+/** `--config FILE`, `--env PROFILE` and repeatable `--set k=v`, shared by the commands that run a process. */
 const configurationFlags: Record<string, FlagSpec> = {
-  config: { type: 'string', valueName: 'FILE', description: 'YAML configuration file' },
+  config: { type: 'string', valueName: 'FILE', description: 'YAML configuration file (docs/configuration.md)' },
+  env: { type: 'string', valueName: 'PROFILE', description: 'profile of the configuration file (default: $BROOK_ENV)' },
   set: { type: 'string', multiple: true, valueName: 'k=v', description: 'override one configuration key (repeatable)' },
 };
 
 const configurationSchema = {
   config: z.string().optional(),
+  env: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, '--env takes a profile name such as production')
+    .optional(),
   set: z.array(keyValue).optional(),
 };
 
@@ -64,11 +69,16 @@ export const commands: CommandSpec[] = [
       parallelism: { type: 'string', valueName: 'N', description: 'parallel instances of each operator' },
       ...configurationFlags,
       'from-savepoint': { type: 'string', valueName: 'URI', description: 'restore state from this savepoint' },
+      'print-config': {
+        type: 'boolean',
+        description: 'print the effective configuration (secrets masked) and exit without running',
+      },
     },
     schema: z.object({
       parallelism: positiveInt('parallelism').optional(),
       ...configurationSchema,
       'from-savepoint': z.string().optional(),
+      'print-config': z.boolean().optional(),
     }),
   },
   {

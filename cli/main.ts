@@ -2,6 +2,7 @@
 // validated flags to the command. Usage mistakes print one line and exit 2.
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ConfigurationError } from '../runtime/config/errors.ts';
 import { describeCauseChain } from '../runtime/errors.ts';
 import { commands, findCommand, type CommandSpec } from './commands.ts';
 import { UsageError, USAGE_EXIT_CODE } from './usage-error.ts';
@@ -128,16 +129,23 @@ async function runCommand({ command, positionals, flags, passThrough }: ParsedCo
 }
 
 export async function main(argv: string[]): Promise<number> {
+  let prefix = 'brook';
   try {
     const outcome = parseCommandLine(argv);
     if (outcome.kind === 'print') {
       console.log(outcome.text);
       return 0;
     }
+    prefix = `brook ${outcome.parsed.command.name}`;
     return await runCommand(outcome.parsed);
   } catch (error) {
     if (error instanceof UsageError) {
       console.error(error.message);
+      return USAGE_EXIT_CODE;
+    }
+    // A configuration error is the user's input too (DESIGN.md: exit 2); its message lists every problem.
+    if (error instanceof ConfigurationError) {
+      console.error(`${prefix}: ${error.message}`);
       return USAGE_EXIT_CODE;
     }
     console.error(`brook: ${describeCauseChain(error)}`);

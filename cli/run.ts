@@ -1,51 +1,19 @@
-// `brook run JOB`: loads a job module, builds its pipeline and runs it on the
-// local mini-cluster in this process. Ctrl-C cancels the job.
+// `brook run JOB`: loads the configuration and the job module, builds the
+// pipeline and runs it on the local mini-cluster in this process. Ctrl-C stops
+// the job with a savepoint.
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve, sep } from 'node:path';
+import { resolve, sep } from 'node:path';
 import { JobControl } from '../runtime/execution/job-control.ts';
 import { pathToFileURL } from 'node:url';
 import { StreamEnvironment } from '../runtime/api/environment.ts';
+import { applyConfiguration, defaultSavepointDir } from '../runtime/config/apply.ts';
+import { loadConfiguration } from '../runtime/config/loader.ts';
+import { renderConfiguration } from '../runtime/config/render.ts';
 import { JobCancelledError } from '../runtime/execution/mini-cluster.ts';
 import { describeCauseChain } from '../runtime/errors.ts';
 import { UsageError } from './usage-error.ts';
 
 export type JobBuilder = (env: StreamEnvironment, args: string[]) => void | Promise<void>;
-
-interface RunOptions {
-  savepointDir: string;
-}
-
-/** The `--set` keys `brook run` understands so far, named as in Flink's configuration. */
-const settings: Record<string, (env: StreamEnvironment, value: string, run: RunOptions) => void> = {
-  'execution.checkpointing.interval': (env, v) =>
-    env.enableCheckpointing(positiveInt('execution.checkpointing.interval', v)),
-  'state.checkpoints.dir': (env, v) => env.setCheckpointStorage(storageUri('state.checkpoints.dir', v)),
-  'state.savepoints.dir': (_env, v, run) => void (run.savepointDir = storageUri('state.savepoints.dir', v)),
-  'parallelism.default': (env, v) => env.setParallelism(positiveInt('parallelism.default', v)),
-  'pipeline.max-parallelism': (env, v) => env.setMaxParallelism(positiveInt('pipeline.max-parallelism', v)),
-  'pipeline.auto-watermark-interval': (env, v) =>
-    env.setAutoWatermarkInterval(nonNegativeInt('pipeline.auto-watermark-interval', v)),
-};
-
-function storageUri(key: string, value: string): string {
-  if (!/^(file:\/\/\/|s3:\/\/[^/]+)/.test(value)) {
-    throw new UsageError(`brook run: --set ${key} must be a file:///path or s3://bucket/prefix URI, got '${value}'`);
-  }
-  return value.replace(/\/+$/, '');
-}
-
-function positiveInt(key: string, value: string): number {
-  if (!/^[1-9][0-9]*$/.test(value))
-    throw new UsageError(`brook run: --set ${key} must be a positive integer, got '${value}'`);
-  return Number(value);
-}
-
-function nonNegativeInt(key: string, value: string): number {
-  if (!/^[0-9]+$/.test(value))
-    throw new UsageError(`brook run: --set ${key} must be a whole number of ms, got '${value}'`);
-  return Number(value);
-}
 
 /** Imports the job module and returns its default export, or says precisely what is wrong with it. */
 export async function loadJob(path: string): Promise<JobBuilder> {
@@ -75,27 +43,37 @@ export function jobNameOf(path: string): string {
 export interface RunFlags {
   parallelism?: number;
   config?: string;
+  env?: string;
   set?: string[];
   'from-savepoint'?: string;
+  'print-config'?: boolean;
+}
+
+/** `--parallelism` and `--from-savepoint` are shorthands for configuration keys, applied after every --set. */
+function flagOverrides(flags: RunFlags): string[] {
+  return [
+    ...(flags.parallelism !== undefined ? [`job.parallelism=${flags.parallelism}`] : []),
+    ...(flags['from-savepoint'] !== undefined ? [`restore.path=${JSON.stringify(flags['from-savepoint'])}`] : []),
+  ];
 }
 
 export async function runJob(jobPath: string, flags: RunFlags, jobArgs: string[]): Promise<number> {
-  if (flags.config !== undefined) throw new UsageError('brook run: --config is not implemented yet (issue #5)');
-  const env = new StreamEnvironment();
-  const run: RunOptions = { savepointDir: `file://${join(tmpdir(), 'brook-savepoints')}` };
-  for (const assignment of flags.set ?? []) {
-    const [key, value] = [assignment.slice(0, assignment.indexOf('=')), assignment.slice(assignment.indexOf('=') + 1)];
-    const apply = settings[key];
-    if (!apply) {
-      throw new UsageError(`brook run: unknown setting '${key}' in --set (known: ${Object.keys(settings).join(', ')})`);
-    }
-    apply(env, value, run);
+  // Throws ConfigurationError (exit 2) listing every problem of the file, profile, variables and --set.
+  const config = loadConfiguration({
+    file: flags.config,
+    profile: flags.env,
+    overrides: [...(flags.set ?? []), ...flagOverrides(flags)],
+    defaults: { job: { name: jobNameOf(jobPath) } },
+  });
+  if (flags['print-config']) {
+    process.stdout.write(renderConfiguration(config));
+    return 0;
   }
-  if (flags.parallelism !== undefined) env.setParallelism(flags.parallelism);
-
+  const env = applyConfiguration(new StreamEnvironment(), config);
   const build = await loadJob(jobPath);
   await build(env, jobArgs);
-  const jobName = jobNameOf(jobPath);
+  const jobName = config.job.name ?? jobNameOf(jobPath);
+  const savepointDir = config.savepoints.dir ?? defaultSavepointDir();
 
   // Ctrl-C (or SIGTERM) stops the job with a savepoint; a second one cancels it.
   const abort = new AbortController();
@@ -103,7 +81,7 @@ export async function runJob(jobPath: string, flags: RunFlags, jobArgs: string[]
   const onSignal = () => {
     if (abort.signal.aborted) return;
     process.once('SIGINT', () => abort.abort());
-    const target = `${run.savepointDir}/savepoint-${jobName}-${Date.now()}`;
+    const target = `${savepointDir}/savepoint-${jobName}-${Date.now()}`;
     console.error(`brook run: stopping job '${jobName}' with a savepoint (Ctrl-C again cancels)`);
     control.stopWithSavepoint(target).catch((error: unknown) => {
       console.error(`brook run: savepoint failed, cancelling: ${describeCauseChain(error)}`);
@@ -116,7 +94,9 @@ export async function runJob(jobPath: string, flags: RunFlags, jobArgs: string[]
     const result = await env.execute(jobName, {
       signal: abort.signal,
       control,
-      fromSavepoint: flags['from-savepoint'],
+      jobId: config.job.id,
+      fromSavepoint: config.restore.path,
+      allowNonRestoredState: config.restore.allowNonRestoredState,
       onRestart: (failure, delayMs) =>
         console.error(`brook run: job failed, restarting in ${delayMs} ms: ${describeCauseChain(failure)}`),
     });

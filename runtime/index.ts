@@ -59,3 +59,6 @@ export { FileSinkConfigError, FileSinkCommitError, FileSinkWriteError } from './
 export { JobExecutionError, JobCancelledError, type JobExecutionResult } from './execution/mini-cluster.ts';
 export { UserFunctionError } from './execution/user-function-error.ts';
 export { BrookError } from './errors.ts';
+export type { Configuration } from './config/configuration.ts';
+export { ConfigurationError } from './config/errors.ts';
+export { duration, size } from './config/durations.ts';

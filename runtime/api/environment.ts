@@ -8,6 +8,7 @@ import { openCheckpointStorage, type CheckpointStorage, type S3StorageOptions } 
 import { readMetadata } from '../checkpoint/metadata.ts';
 import { planRestore, type RestorePlan } from '../checkpoint/restore-plan.ts';
 import { splitDirectoryUri, type JobControl } from '../execution/job-control.ts';
+import { defaultConfiguration, type Configuration } from '../config/configuration.ts';
 import type { RestartStrategy } from '../recovery/restart-strategy.ts';
 import { collectionSource } from '../connectors/collection-source.ts';
 import { dataGenerator, type DataGeneratorOptions } from '../connectors/datagen.ts';
@@ -57,6 +58,12 @@ export interface EnvironmentSettings {
 export class StreamEnvironment {
   private nextId = 1;
   readonly sinks: Transformation[] = [];
+  /**
+   * The job's configuration (`brook run --config FILE --env E --set k=v`), validated
+   * and frozen; the built-in defaults when none was given. Its `user` section
+   * holds the job's own settings: `env.config.userSection(schema)`.
+   */
+  config: Configuration = defaultConfiguration;
   readonly settings: EnvironmentSettings = {
     parallelism: 1,
     maxParallelism: DEFAULT_MAX_PARALLELISM,

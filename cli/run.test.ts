@@ -84,7 +84,11 @@ test('Ctrl-C stops the job with a savepoint and prints its path; --from-savepoin
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Once the job runs (however long start-up took on this machine), stop it part-way.
+    for (let waited = 0; !stderr.includes('running job') && waited < 30_000; waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 400));
     child.kill('SIGINT');
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     assert.equal(code, 0, stderr);

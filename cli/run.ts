@@ -90,6 +90,7 @@ export async function runJob(jobPath: string, flags: RunFlags, jobArgs: string[]
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  console.error(`brook run: running job '${jobName}' (Ctrl-C stops it with a savepoint)`);
   try {
     const result = await env.execute(jobName, {
       signal: abort.signal,

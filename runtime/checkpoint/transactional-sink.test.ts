@@ -61,7 +61,7 @@ test('a failure after a checkpoint completed but before its commits ran: every s
     .setCheckpointStorage(`file://${root}/before-commit`)
     .setRestartStrategy({ kind: 'fixed-delay', attempts: 2, delayMs: 10 });
   env
-    .fromGenerator({ count: 6000, seed: 4, generate, recordsPerSecond: 20_000 })
+    .fromGenerator({ count: 6000, seed: 4, generate, recordsPerSecond: 4_000 })
     .uid('numbers')
     .map((value) => {
       // A checkpoint completed (its commits began) and none has finished yet: the worst moment to fail.

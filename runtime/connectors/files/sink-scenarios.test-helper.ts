@@ -107,7 +107,8 @@ export async function failureBeforeCommit(target: Target): Promise<void> {
     .setCheckpointStorage(target.checkpoints('before-commit'))
     .setRestartStrategy({ kind: 'fixed-delay', attempts: 2, delayMs: 10 });
   env
-    .fromGenerator({ count: 6000, seed: 4, generate, recordsPerSecond: 20_000 })
+    // Slow enough that a checkpoint completes while records still flow, even on a loaded machine.
+    .fromGenerator({ count: 6000, seed: 4, generate, recordsPerSecond: 4_000 })
     .uid('lines')
     .map((line) => {
       // A checkpoint completed (its commits began) and none has finished yet: the worst moment to fail.

@@ -1,13 +1,5 @@
 // The file sink's typed errors: each names the sink and the file or field.
-import type { z } from 'zod';
 import { BrookError } from '../../errors.ts';
-
-/** `path: message` for every zod issue, so a bad option names its field. */
-export function describeConfigIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => `${issue.path.length > 0 ? issue.path.map(String).join('.') : '(options)'}: ${issue.message}`)
-    .join('; ');
-}
 
 export class FileSinkConfigError extends BrookError {
   constructor(sinkName: string, detail: string) {

@@ -2,7 +2,8 @@
 // bad option fails at job build time with an error naming its field.
 import { z } from 'zod';
 import { parseBucketPattern } from './buckets.ts';
-import { FileSinkConfigError, describeConfigIssues } from './errors.ts';
+import { describeConfigIssues } from '../option-issues.ts';
+import { FileSinkConfigError } from './errors.ts';
 
 const MiB = 1024 * 1024;
 

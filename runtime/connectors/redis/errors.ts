@@ -1,14 +1,6 @@
 // The Redis sink's typed errors: each names the sink and, where there is one,
 // the command and key, so a failed job says what it could not write.
-import type { z } from 'zod';
 import { BrookError } from '../../errors.ts';
-
-/** `path: message` for every zod issue, so a bad option names its field. */
-export function describeConfigIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => `${issue.path.length > 0 ? issue.path.map(String).join('.') : '(options)'}: ${issue.message}`)
-    .join('; ');
-}
 
 export class RedisSinkConfigError extends BrookError {
   constructor(sinkName: string, detail: string) {

@@ -1,7 +1,8 @@
 // The Redis sink's options: one zod schema (the single source of truth), so
 // a bad option fails at job build time with an error naming its field.
 import { z } from 'zod';
-import { RedisSinkConfigError, describeConfigIssues } from './errors.ts';
+import { describeConfigIssues } from '../option-issues.ts';
+import { RedisSinkConfigError } from './errors.ts';
 
 const tls = z.union([
   z.boolean(),

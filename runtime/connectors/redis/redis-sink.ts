@@ -94,16 +94,33 @@ class RedisSinkWriter<T> implements SinkWriter<T> {
     const batch = this.batch;
     this.batch = [];
     this.recordsInBatch = 0;
-    const client = this.connection.client;
     // ioredis looks commands up as (lower-case) methods.
     const argv = batch.map(({ args: [name, ...rest] }) => [String(name).toLowerCase(), ...rest]);
-    const pipeline = this.config.transactional ? client.multi(argv) : client.pipeline(argv);
-    const done = pipeline
-      .exec()
+    const done = this.execWithResend(argv)
       .then((results) => this.check(batch, results))
       .catch((error: unknown) => void (this.failure ??= this.commandError(batch[0]!, error)))
       .finally(() => this.inFlight.delete(done));
     this.inFlight.add(done);
+  }
+
+  /**
+   * A batch written just before the connection dropped is aborted by ioredis rather than
+   * resent; the sink's commands are replay-safe, so it goes again once the client reconnected,
+   * until the connection is given up.
+   */
+  private async execWithResend(argv: (string | number | Buffer)[][]): Promise<[Error | null, unknown][] | null> {
+    for (let attempt = 1; ; attempt++) {
+      const client = this.connection.client;
+      const pipeline = this.config.transactional ? client.multi(argv) : client.pipeline(argv);
+      try {
+        return await pipeline.exec();
+      } catch (error) {
+        const dropped =
+          error instanceof Error && /connection (is )?closed?|aborted due to connection/i.test(error.message);
+        if (!dropped || this.connection.gaveUp() || attempt >= 50) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 10 * 2 ** Math.min(attempt, 6))));
+      }
+    }
   }
 
   private async check(batch: QueuedCommand[], results: [Error | null, unknown][] | null): Promise<void> {

@@ -62,3 +62,17 @@ export { BrookError } from './errors.ts';
 export type { Configuration } from './config/configuration.ts';
 export { ConfigurationError } from './config/errors.ts';
 export { duration, size } from './config/durations.ts';
+export {
+  kafkaSource,
+  kafkaSink,
+  DEAD_LETTER_HEADERS,
+  KafkaConfigError,
+  KafkaOperationError,
+  KafkaTransactionError,
+  type KafkaSourceOptions,
+  type KafkaSinkOptions,
+  type KafkaConsumedRecord,
+  type KafkaDeadLetter,
+  type KafkaPartitionSplit,
+  type KafkaCommittable,
+} from './connectors/kafka/index.ts';

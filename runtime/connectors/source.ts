@@ -1,6 +1,7 @@
 // The source interface connectors implement (Flink's FLIP-27 shape): an
 // enumerator discovers splits and assigns them to parallel readers; readers
 // read their splits and report positions that a checkpoint can store.
+import type { OutputTag } from '../api/output-tag.ts';
 
 /** A unit of work a reader can take over, such as a Kafka partition; carries its position. */
 export interface SourceSplit {
@@ -14,6 +15,8 @@ export interface ReaderOutput<T> {
   collect(value: T, timestamp?: number): void;
   forSplit(splitId: string): SplitOutput<T>;
   releaseSplit(splitId: string): void;
+  /** Emits to a side output (a source's dead letters); such records take no part in watermarks. */
+  collectSide?<X>(tag: OutputTag<X>, value: X, timestamp?: number): void;
 }
 
 export interface SplitOutput<T> {
@@ -37,6 +40,8 @@ export interface SourceReader<T, S extends SourceSplit> {
   isAvailable(): Promise<void>;
   /** The splits this reader holds, with their current positions. */
   snapshotState(checkpointId: number): S[];
+  /** Checkpoint `checkpointId` completed everywhere (a Kafka reader commits its offsets for lag monitoring). */
+  notifyCheckpointComplete?(checkpointId: number): void | Promise<void>;
   close?(): void | Promise<void>;
 }
 

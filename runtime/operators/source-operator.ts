@@ -1,6 +1,7 @@
 // Drives a SourceReader inside a source task: stamps records with event time,
 // generates watermarks per split (combined by minimum, idle splits ignored),
 // and emits them periodically.
+import type { OutputTag } from '../api/output-tag.ts';
 import type { ReaderOutput, Source, SourceReader, SourceSplit, SplitOutput } from '../connectors/source.ts';
 import { MAX_WATERMARK, NO_TIMESTAMP } from '../execution/elements.ts';
 import { WatermarkCombiner } from '../time/watermark-combiner.ts';
@@ -145,6 +146,14 @@ export class SourceOperator extends StreamOperator implements ReaderOutput<unkno
     });
     this.advance(this.combiner.finish(split.index));
     this.splits.delete(splitId);
+  }
+
+  collectSide<X>(tag: OutputTag<X>, value: X, timestamp?: number): void {
+    this.output.collectSide(tag, value, timestamp ?? NO_TIMESTAMP);
+  }
+
+  override notifyCheckpointComplete(checkpointId: number): void | Promise<void> {
+    return this.reader?.notifyCheckpointComplete?.(checkpointId);
   }
 
   override snapshotState(checkpointId: number): OperatorSnapshot {

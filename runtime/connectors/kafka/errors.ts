@@ -1,0 +1,48 @@
+// Typed errors of the Kafka connector (STYLE.md #7): configuration, broker
+// operations and transactions, each naming what failed and where.
+import { BrookError } from '../../errors.ts';
+
+/** A connector configuration that does not validate; the message names every bad field. */
+export class KafkaConfigError extends BrookError {
+  constructor(what: string, issues: string[]) {
+    super('BROOK_KAFKA_CONFIG', `invalid ${what} configuration: ${issues.join('; ')}`);
+  }
+}
+
+/** A broker operation that failed after its retries. */
+export class KafkaOperationError extends BrookError {
+  constructor(operation: string, cause: unknown) {
+    super('BROOK_KAFKA_OPERATION', `Kafka ${operation} failed: ${describeKafkaError(cause)}`, { cause });
+  }
+}
+
+/** A transaction could not be committed for a reason other than the ones Flink also tolerates. */
+export class KafkaTransactionError extends BrookError {
+  constructor(transactionalId: string, action: string, cause: unknown) {
+    super(
+      'BROOK_KAFKA_TRANSACTION',
+      `Kafka transaction ${transactionalId}: ${action} failed: ${describeKafkaError(cause)}`,
+      { cause },
+    );
+  }
+}
+
+/** The protocol error names (`PRODUCER_FENCED`, ...) inside a @platformatic/kafka error. */
+export function protocolErrorIds(error: unknown): string[] {
+  const ids: string[] = [];
+  const visit = (e: unknown, depth: number): void => {
+    if (!e || typeof e !== 'object' || depth > 5) return;
+    const apiId = (e as { apiId?: unknown }).apiId;
+    if (typeof apiId === 'string') ids.push(apiId);
+    for (const inner of (e as { errors?: unknown[] }).errors ?? []) visit(inner, depth + 1);
+    visit((e as { cause?: unknown }).cause, depth + 1);
+  };
+  visit(error, 0);
+  return ids;
+}
+
+export function describeKafkaError(error: unknown): string {
+  const ids = protocolErrorIds(error);
+  const message = error instanceof Error ? error.message : String(error);
+  return ids.length > 0 ? `${message} (${[...new Set(ids)].join(', ')})` : message;
+}

@@ -98,6 +98,9 @@ export async function runJob(jobPath: string, flags: RunFlags, jobArgs: string[]
       jobId: config.job.id,
       fromSavepoint: config.restore.path,
       allowNonRestoredState: config.restore.allowNonRestoredState,
+      // A fixed job id (the operator sets one) means "this job": a restarted process resumes its newest checkpoint.
+      resumeFromLatestCheckpoint: config.job.id !== undefined,
+      onRestore: (location, kind) => console.error(`brook run: restoring job '${jobName}' from ${kind} ${location}`),
       onRestart: (failure, delayMs) =>
         console.error(`brook run: job failed, restarting in ${delayMs} ms: ${describeCauseChain(failure)}`),
     });

@@ -13,7 +13,7 @@ import type { RestartStrategy } from '../recovery/restart-strategy.ts';
 import { collectionSource } from '../connectors/collection-source.ts';
 import { dataGenerator, type DataGeneratorOptions } from '../connectors/datagen.ts';
 import type { Source, SourceSplit } from '../connectors/source.ts';
-import { runOnMiniCluster, type JobExecutionResult } from '../execution/mini-cluster.ts';
+import { latestRestorePlan, runOnMiniCluster, type JobExecutionResult } from '../execution/mini-cluster.ts';
 import { buildJobGraph, type JobGraph } from '../graph/job-graph.ts';
 import type { Transformation } from '../graph/transformation.ts';
 import { DEFAULT_MAX_PARALLELISM, checkParallelism } from '../state/key-groups.ts';
@@ -34,6 +34,14 @@ export interface ExecuteOptions {
   fromSavepoint?: string;
   /** Drop state of operators the job no longer has instead of refusing the savepoint. */
   allowNonRestoredState?: boolean;
+  /**
+   * Resume from the newest usable checkpoint of `jobId` when one exists, in
+   * preference to `fromSavepoint` (as Flink's JobManager does with HA): a job
+   * process that was killed and started again continues where it was.
+   */
+  resumeFromLatestCheckpoint?: boolean;
+  /** Told where the job's state comes from before it starts (savepoint or resumed checkpoint). */
+  onRestore?: (location: string, kind: 'savepoint' | 'checkpoint') => void;
 }
 
 export interface EnvironmentSettings {
@@ -221,6 +229,12 @@ export class StreamEnvironment {
     const restartStrategy =
       this.restartStrategy ??
       (checkpointing ? { kind: 'fixed-delay', attempts: Number.MAX_SAFE_INTEGER, delayMs: 1000 } : { kind: 'none' });
+    const resumed =
+      options.resumeFromLatestCheckpoint && options.jobId && checkpointing
+        ? await latestRestorePlan(graph, { checkpointing })
+        : undefined;
+    if (resumed) options.onRestore?.(resumed.location, 'checkpoint');
+    else if (restore) options.onRestore?.(restore.location, 'savepoint');
     return runOnMiniCluster(graph, {
       clock: this.clock,
       autoWatermarkIntervalMs: this.settings.autoWatermarkIntervalMs,
@@ -231,7 +245,7 @@ export class StreamEnvironment {
       onRestart: options.onRestart,
       control: options.control,
       openStorage,
-      restore,
+      restore: resumed ?? restore,
       openStateStores: await loadStateBackend(this.settings.stateBackend),
     });
   }

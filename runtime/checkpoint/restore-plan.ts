@@ -43,6 +43,8 @@ export function redistributeOperatorState(
 
 export interface RestorePlan {
   checkpointId: number;
+  /** The checkpoint or savepoint directory restored from. */
+  location: string;
   /** What subtask `subtask` of operator `uid` at `parallelism` restores. */
   forSubtask(uid: string, parallelism: number, subtask: number): Promise<OperatorRestore>;
   /** Every split of the source with this uid, with its position; undefined when the checkpoint has no such source. */
@@ -83,6 +85,7 @@ export async function planRestore(
   const byUid = new Map(withState.map((o) => [o.operator.uid, o]));
   return {
     checkpointId: metadata.checkpointId,
+    location: uri,
     async forSubtask(uid, parallelism, subtask) {
       const saved = byUid.get(uid);
       if (!saved) return { keyed: [], operator: emptyOperatorState() };

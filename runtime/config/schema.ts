@@ -21,7 +21,9 @@ const job = z
       .string()
       .regex(/^[0-9a-f]{32}$/, 'expected 32 lowercase hex characters')
       .optional()
-      .describe('a fixed job id, so a restarted JobManager finds its own checkpoints (set by the operator)'),
+      .describe(
+        'a fixed job id: a job process started again resumes from its newest checkpoint under this id, in preference to restore.path (set by the operator)',
+      ),
     parallelism: integer(1).default(1).describe('parallel instances of each operator'),
     maxParallelism: integer(1, 32_768)
       .default(128)

@@ -14,6 +14,12 @@ export interface SinkInitContext {
   readonly operatorUid: string;
   readonly subtaskIndex: number;
   readonly parallelism: number;
+  /**
+   * What every writer of the run restored from returned from snapshotState
+   * (all old subtasks', at any old parallelism); empty on a fresh start. A
+   * Kafka writer finds here the transactional ids a crashed run may have left open.
+   */
+  readonly restoredWriterStates: readonly unknown[];
 }
 
 export interface SinkWriter<T> {
@@ -25,6 +31,16 @@ export interface SinkWriter<T> {
   /** Flushes buffered writes; `endOfInput` is true for the last call of a bounded job. */
   flush?(endOfInput: boolean): void | Promise<void>;
   close?(): void | Promise<void>;
+}
+
+/** A writer with state of its own, stored in checkpoints and handed to every writer on restore (Flink's StatefulSinkWriter). */
+export interface StatefulSinkWriter<T, S> extends SinkWriter<T> {
+  /** Called at each checkpoint after the pre-commit; must describe this writer only. */
+  snapshotState(checkpointId: number): S[];
+}
+
+export function isStatefulWriter<T>(writer: SinkWriter<T>): writer is StatefulSinkWriter<T, unknown> {
+  return typeof (writer as Partial<StatefulSinkWriter<T, unknown>>).snapshotState === 'function';
 }
 
 export interface Sink<T> {

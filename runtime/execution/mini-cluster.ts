@@ -132,7 +132,10 @@ async function deleteCheckpointsOnCancellation(options: MiniClusterOptions): Pro
 }
 
 /** The plan for the newest usable checkpoint of this job, if checkpointing is on and one completed. */
-async function latestRestorePlan(graph: JobGraph, options: MiniClusterOptions): Promise<RestorePlan | undefined> {
+export async function latestRestorePlan(
+  graph: JobGraph,
+  options: Pick<MiniClusterOptions, 'checkpointing'>,
+): Promise<RestorePlan | undefined> {
   const checkpointing = options.checkpointing;
   if (!checkpointing) return undefined;
   const job = {

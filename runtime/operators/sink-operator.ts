@@ -1,9 +1,12 @@
 // Runs a sink's writer (and committer, for two-phase-committing sinks) inside a task.
 import type { Sink, SinkContext, SinkWriter, Committer, CommittingSinkWriter } from '../connectors/sink.ts';
-import { isTwoPhaseCommitting } from '../connectors/sink.ts';
+import { isStatefulWriter, isTwoPhaseCommitting } from '../connectors/sink.ts';
 import { NO_TIMESTAMP } from '../execution/elements.ts';
 import { StreamOperator, type OperatorRestore, type OperatorSnapshot } from './operator.ts';
 import { timestampOrUndefined } from './stateless.ts';
+
+/** Operator list state holding the writers' own state; union, so each new writer sees every old one's. */
+const WRITER_STATE = 'sink-writer-state';
 
 export class SinkOperator extends StreamOperator {
   private writer!: SinkWriter<unknown>;
@@ -30,6 +33,8 @@ export class SinkOperator extends StreamOperator {
       operatorUid: s.operatorUid,
       subtaskIndex: s.subtaskIndex,
       parallelism: s.parallelism,
+      // Read without registering: a sink whose writer keeps no state must leave no operator state behind.
+      restoredWriterStates: [...(this.operatorState.lists.get(WRITER_STATE)?.values ?? [])],
     };
     this.writer = await this.sink.createWriter(init);
     if (isTwoPhaseCommitting(this.sink)) this.committer = await this.sink.createCommitter(init);
@@ -68,6 +73,9 @@ export class SinkOperator extends StreamOperator {
       // The first checkpoint after the end of input (Task.snapshotFinished) carries the last commits.
       this.pendingCommits.set(checkpointId, this.committablesAtEnd);
       this.committablesAtEnd = [];
+    }
+    if (isStatefulWriter(this.writer)) {
+      this.operatorState.getUnionListState<unknown>(WRITER_STATE).update(this.writer.snapshotState(checkpointId));
     }
     const snapshot = super.snapshotState(checkpointId);
     snapshot.operator.committables = [...this.pendingCommits];

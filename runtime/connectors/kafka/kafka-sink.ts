@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import type { Sink, TwoPhaseCommittingSink } from '../sink.ts';
 import { KafkaCommitter } from './committer.ts';
 import { kafkaSinkConfigSchema, parseConfig } from './config.ts';
-import { newRunId, transactionBase, type KafkaCommittable } from './transaction-ids.ts';
+import { transactionBase, type KafkaCommittable } from './transaction-ids.ts';
 import { AtLeastOnceKafkaWriter, ExactlyOnceKafkaWriter } from './writer.ts';
 
 type SinkInput = z.input<typeof kafkaSinkConfigSchema>;
@@ -31,19 +31,14 @@ export function kafkaSink<T>(options: KafkaSinkOptions<T>): Sink<T> {
   if (settings.deliveryGuarantee === 'at-least-once') {
     return { createWriter: (context) => new AtLeastOnceKafkaWriter<T>(settings, context) };
   }
-  // Writer and committer of one subtask meet here: the committer must know its writer's run.
-  const runs = new Map<string, string>();
-  const key = (uid: string, subtask: number) => `${uid}/${subtask}`;
   const sink: TwoPhaseCommittingSink<T, KafkaCommittable> = {
-    createWriter(context) {
-      const run = newRunId();
-      runs.set(key(context.operatorUid, context.subtaskIndex), run);
+    async createWriter(context) {
       const base = transactionBase(settings.transactionalIdPrefix, context.operatorUid);
-      return new ExactlyOnceKafkaWriter<T>(settings, context, base, run);
+      const writer = new ExactlyOnceKafkaWriter<T>(settings, context, base);
+      await writer.init();
+      return writer;
     },
-    createCommitter(context) {
-      return new KafkaCommitter(settings, () => runs.get(key(context.operatorUid, context.subtaskIndex)));
-    },
+    createCommitter: () => new KafkaCommitter(settings),
   };
   return sink;
 }

@@ -164,12 +164,13 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
             topic: target.topic,
             key: record.key ?? undefined,
             value: record.value ?? undefined,
-            headers: {
-              [DEAD_LETTER_HEADERS.reason]: Buffer.from(reason),
-              [DEAD_LETTER_HEADERS.topic]: Buffer.from(letter.topic),
-              [DEAD_LETTER_HEADERS.partition]: Buffer.from(String(letter.partition)),
-              [DEAD_LETTER_HEADERS.offset]: Buffer.from(String(letter.offset)),
-            },
+            // Without header serializers the client takes only a Map of byte keys to byte values.
+            headers: new Map([
+              [Buffer.from(DEAD_LETTER_HEADERS.reason), Buffer.from(reason)],
+              [Buffer.from(DEAD_LETTER_HEADERS.topic), Buffer.from(letter.topic)],
+              [Buffer.from(DEAD_LETTER_HEADERS.partition), Buffer.from(String(letter.partition))],
+              [Buffer.from(DEAD_LETTER_HEADERS.offset), Buffer.from(String(letter.offset))],
+            ]),
           },
         ],
       })

@@ -15,6 +15,7 @@ import { StreamEnvironment } from '../../index.ts';
 import { kafkaSink } from './kafka-sink.ts';
 import { countOf, KafkaTestCluster } from './testing.ts';
 import type { KafkaCommittable } from './transaction-ids.ts';
+import type { ExactlyOnceKafkaWriter } from './writer.ts';
 
 const brokers = [...endpoints.kafka.bootstrapBrokers];
 const root = mkdtempSync(join(tmpdir(), 'brook-kafka-sink-'));
@@ -59,6 +60,7 @@ function crashable(sink: TwoPhaseCommittingSink<string, KafkaCommittable>, optio
         write: (v, c) => writer.write(v, c),
         flush: (end) => writer.flush?.(end),
         prepareCommit: () => writer.prepareCommit(),
+        snapshotState: () => (writer as ExactlyOnceKafkaWriter<string>).snapshotState(),
         // A killed process aborts nothing.
         close: () => (state.crashed ? undefined : writer.close?.()),
       };

@@ -69,7 +69,14 @@ export class KafkaTestCluster {
       isolationLevel: FetchIsolationLevels.READ_COMMITTED,
       maxWaitTime: 200,
     });
-    const seen: { key: string; value: string; partition: number; offset: bigint; timestamp: bigint }[] = [];
+    const seen: {
+      key: string;
+      value: string;
+      partition: number;
+      offset: bigint;
+      timestamp: bigint;
+      headers: Map<string, string>;
+    }[] = [];
     try {
       const stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST, autocommit: false });
       const deadline = Date.now() + deadlineMs;
@@ -80,7 +87,15 @@ export class KafkaTestCluster {
       }, 100);
       try {
         for await (const m of stream) {
-          seen.push({ key: m.key, value: m.value, partition: m.partition, offset: m.offset, timestamp: m.timestamp });
+          const headers = new Map([...m.headers].map(([k, v]) => [String(k), String(v)]));
+          seen.push({
+            key: m.key,
+            value: m.value,
+            partition: m.partition,
+            offset: m.offset,
+            timestamp: m.timestamp,
+            headers,
+          });
           lastAt = Date.now();
         }
       } finally {

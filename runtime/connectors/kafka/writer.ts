@@ -2,14 +2,26 @@
 // acknowledged at the barrier. Exactly-once: one Kafka transaction per
 // checkpoint, begun with the first record after a barrier on a producer of its
 // own (a transactional id is fixed per producer), flushed and described on
-// the barrier, and left open for the committer.
+// the barrier, and left open for the committer. Before it writes, a restored
+// exactly-once writer aborts what a crashed run left open (transaction-ids.ts).
 import { Producer, type MessageToProduce } from '@platformatic/kafka';
-import type { CommittingSinkWriter, SinkContext, SinkInitContext, SinkWriter } from '../sink.ts';
+import type { CommittingSinkWriter, SinkContext, SinkInitContext, SinkWriter, StatefulSinkWriter } from '../sink.ts';
 import { clientOptions } from './admin.ts';
 import type { KafkaSinkSettings } from './config.ts';
 import { KafkaOperationError, KafkaTransactionError } from './errors.ts';
 import { recordMapper, type RecordMapper } from './record-mapper.ts';
-import { transactionalId, type KafkaCommittable } from './transaction-ids.ts';
+import { TransactionCoordinatorClient } from './coordinator-client.ts';
+import { kafkaLog } from './log.ts';
+import {
+  isWriterState,
+  probeStarts,
+  transactionalId,
+  type KafkaCommittable,
+  type KafkaWriterState,
+} from './transaction-ids.ts';
+
+/** A run never leaves this many transactions open; the bound only stops a runaway probe. */
+const MAX_PROBE = 100_000;
 
 /** Batches records and keeps at most `maxInFlightBatches` sends open; the first failure fails the writer. */
 abstract class BatchingWriter<T> {
@@ -78,7 +90,11 @@ interface OpenTransaction {
   begun: Promise<Transaction>;
 }
 
-export class ExactlyOnceKafkaWriter<T> extends BatchingWriter<T> implements CommittingSinkWriter<T, KafkaCommittable> {
+export class ExactlyOnceKafkaWriter<T>
+  extends BatchingWriter<T>
+  implements CommittingSinkWriter<T, KafkaCommittable>, StatefulSinkWriter<T, KafkaWriterState>
+{
+  /** The counter of the last transaction begun (or restored); the next one is n + 1. */
   private n = -1;
   private current: OpenTransaction | undefined;
   /** Sends run one after another: a transactional producer has one request in flight. */
@@ -88,9 +104,43 @@ export class ExactlyOnceKafkaWriter<T> extends BatchingWriter<T> implements Comm
     settings: KafkaSinkSettings,
     private readonly context: SinkInitContext,
     private readonly base: string,
-    private readonly run: string,
   ) {
     super(settings);
+  }
+
+  /**
+   * Continues the counter from the restored state and aborts every
+   * transaction a crashed run began after it: InitProducerId on an id fences
+   * it and aborts its open transaction, and answers epoch 0 for an id never used.
+   */
+  async init(): Promise<void> {
+    const { subtaskIndex, parallelism, restoredWriterStates } = this.context;
+    const restored = restoredWriterStates.filter(isWriterState);
+    const starts = probeStarts(restored, this.base, subtaskIndex, parallelism);
+    this.n = starts[0]!.from - 1;
+    const client = new TransactionCoordinatorClient(this.settings);
+    try {
+      for (const start of starts) {
+        let aborted = 0;
+        for (let n = start.from; n < start.from + MAX_PROBE; n++) {
+          const { epoch } = await client.initProducerId(transactionalId(this.base, start.subtask, n));
+          if (epoch === 0) break;
+          aborted++;
+        }
+        if (aborted > 0) {
+          kafkaLog.info(
+            { base: this.base, subtask: start.subtask, from: start.from, aborted },
+            'fenced transactional ids an earlier run used after the restored checkpoint (open transactions aborted)',
+          );
+        }
+      }
+    } finally {
+      await client.close();
+    }
+  }
+
+  snapshotState(): KafkaWriterState[] {
+    return [{ base: this.base, subtask: this.context.subtaskIndex, n: this.n }];
   }
 
   protected send(messages: MessageToProduce[]): Promise<void> {
@@ -105,13 +155,17 @@ export class ExactlyOnceKafkaWriter<T> extends BatchingWriter<T> implements Comm
   private transaction(): OpenTransaction {
     if (this.current) return this.current;
     const n = ++this.n;
-    const id = transactionalId(this.base, this.context.subtaskIndex, this.run, n);
+    const id = transactionalId(this.base, this.context.subtaskIndex, n);
     const producer = new Producer({
       ...clientOptions(this.settings, `sink-${this.context.subtaskIndex}`),
       transactionalId: id,
       idempotent: true,
       // The producer's `timeout` is also the transaction timeout it registers (InitProducerId).
       timeout: this.settings.transactionTimeoutMs,
+      // InitProducerId as a new producer (-1/-1). The client's default (0/0) is refused with PRODUCER_FENCED
+      // for an id used before, and ids are reused after every restore.
+      producerId: -1n,
+      producerEpoch: -1,
     });
     const begun = producer.beginTransaction().catch((error: unknown) => {
       throw new KafkaTransactionError(id, 'begin', error);
@@ -126,18 +180,13 @@ export class ExactlyOnceKafkaWriter<T> extends BatchingWriter<T> implements Comm
     await this.flush();
     const open = this.current;
     this.current = undefined;
-    const head = { base: this.base, subtask: this.context.subtaskIndex, run: this.run };
-    // Without records there is no transaction; the counter still goes into the checkpoint for the aborter.
-    if (!open) return [{ ...head, n: this.n }];
+    // Without records there is no transaction; snapshotState still records the counter.
+    if (!open) return [];
     await open.begun;
     const committable: KafkaCommittable = {
-      ...head,
-      n: open.n,
-      transaction: {
-        transactionalId: open.id,
-        producerId: String(open.producer.producerId),
-        epoch: open.producer.producerEpoch!,
-      },
+      transactionalId: open.id,
+      producerId: String(open.producer.producerId),
+      epoch: open.producer.producerEpoch!,
     };
     // Closing the connections leaves the transaction open on the broker.
     await open.producer.close();

@@ -309,7 +309,13 @@ async function startEnumerator(
     : source.restoreEnumerator
       ? source.restoreEnumerator(context, restored)
       : staticSplitEnumerator(context, restored);
-  await enumerator.start();
+  try {
+    await enumerator.start();
+  } catch (error) {
+    // Not yet among the enumerators the attempt closes: close it here, or its connections outlive the job.
+    await Promise.resolve(enumerator.close?.()).catch(() => {});
+    throw error;
+  }
   readers.forEach((_, subtask) => enumerator.addReader(subtask));
   return enumerator;
 }

@@ -19,19 +19,32 @@ const ABORTED = new Set([
 
 export class KafkaCommitter implements Committer<KafkaCommittable> {
   private readonly client: TransactionCoordinatorClient;
+  private closed = false;
 
   constructor(settings: KafkaSinkSettings) {
     this.client = new TransactionCoordinatorClient(settings);
   }
 
   async commit(committables: KafkaCommittable[]): Promise<void> {
-    for (const c of committables) await this.commitOne(c);
+    for (const c of committables) {
+      if (this.closed) return;
+      await this.commitOne(c);
+    }
   }
 
   private async commitOne(t: KafkaCommittable): Promise<void> {
     try {
       await this.client.endTransaction(t.transactionalId, BigInt(t.producerId), t.epoch, true);
     } catch (error) {
+      if (this.closed) {
+        // Closed mid-commit: the attempt is failing over and nobody waits for this commit any more (a rejection
+        // would be unhandled and end the process). The checkpoint still holds the committable: the restored run commits it.
+        kafkaLog.info(
+          { transactionalId: t.transactionalId, err: describeKafkaError(error) },
+          'commit abandoned: the committer was closed; the restored run commits again',
+        );
+        return;
+      }
       const ids = protocolErrorIds(error);
       if (!ids.some((id) => ABORTED.has(id))) throw new KafkaTransactionError(t.transactionalId, 'commit', error);
       kafkaLog.error(
@@ -42,6 +55,7 @@ export class KafkaCommitter implements Committer<KafkaCommittable> {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await this.client.close();
   }
 }

@@ -41,8 +41,27 @@ export function protocolErrorIds(error: unknown): string[] {
   return ids;
 }
 
+/**
+ * The message of a client error, with the protocol error names inside it or,
+ * when there are none, the innermost cause: a retried operation says only
+ * "metadata failed 3 times.", its last attempt says why (connect ECONNREFUSED 127.0.0.1:9092).
+ */
 export function describeKafkaError(error: unknown): string {
   const ids = protocolErrorIds(error);
   const message = error instanceof Error ? error.message : String(error);
-  return ids.length > 0 ? `${message} (${[...new Set(ids)].join(', ')})` : message;
+  if (ids.length > 0) return `${message} (${[...new Set(ids)].join(', ')})`;
+  const root = innermostCause(error);
+  return root instanceof Error && root !== error && root.message !== message ? `${message} (${root.message})` : message;
+}
+
+/** Follows the last of `errors` (the last attempt of a retried operation) or `cause` down to the end. */
+function innermostCause(error: unknown): unknown {
+  let e = error;
+  for (let depth = 0; depth < 10 && e && typeof e === 'object'; depth++) {
+    const inner = (e as { errors?: unknown[] }).errors;
+    const next = Array.isArray(inner) && inner.length > 0 ? inner[inner.length - 1] : (e as { cause?: unknown }).cause;
+    if (next === undefined || next === null) break;
+    e = next;
+  }
+  return e;
 }

@@ -123,7 +123,11 @@ export class ExactlyOnceKafkaWriter<T>
       for (const start of starts) {
         let aborted = 0;
         for (let n = start.from; n < start.from + MAX_PROBE; n++) {
-          const { epoch } = await client.initProducerId(transactionalId(this.base, start.subtask, n));
+          const id = transactionalId(this.base, start.subtask, n);
+          // Typed, naming the id: a raw client error ("Cannot connect to any broker.") would not say it was Kafka.
+          const { epoch } = await client.initProducerId(id).catch((error: unknown) => {
+            throw new KafkaTransactionError(id, 'fencing', error);
+          });
           if (epoch === 0) break;
           aborted++;
         }
@@ -191,6 +195,16 @@ export class ExactlyOnceKafkaWriter<T>
     // Closing the connections leaves the transaction open on the broker.
     await open.producer.close();
     return [committable];
+  }
+
+  /**
+   * Drops the connections and leaves the open transaction on the broker, as a
+   * killed process does (tests simulate crashes with it; the next run's probe aborts it).
+   */
+  async abandon(): Promise<void> {
+    const open = this.current;
+    this.current = undefined;
+    await open?.producer.close().catch(() => {});
   }
 
   /** A transaction not pre-committed can never be committed: abort it so that read_committed readers move on. */

@@ -40,6 +40,8 @@ export class KafkaTestCluster {
       clientId: 'brook-test-producer',
       bootstrapBrokers: this.brokers,
       serializers: stringSerializers,
+      // Idempotent: a send retried under load (request timed out, broker had it) must not write the batch twice.
+      idempotent: true,
       acks: -1,
     });
     try {

@@ -113,14 +113,18 @@ export class KafkaTestCluster {
 
   /** Whether any transaction is still open in `topic`: its last stable offset trails its end. */
   async hasOpenTransactions(topic: string): Promise<boolean> {
-    const partitions = await this.partitionsOf(topic);
-    const request = async (isolationLevel: 0 | 1): Promise<bigint[]> => {
-      const listed = await this.admin.listOffsets({ topics: [{ name: topic, partitions }], isolationLevel });
-      return listed[0]!.partitions.map((p) => p.offset);
-    };
-    const stable = await request(FetchIsolationLevels.READ_COMMITTED);
-    const end = await request(FetchIsolationLevels.READ_UNCOMMITTED);
+    const stable = await this.endOffsets(topic, 'read_committed');
+    const end = await this.endOffsets(topic, 'read_uncommitted');
     return stable.some((offset, i) => offset !== end[i]);
+  }
+
+  /** Per partition: the last stable offset (read_committed) or the log end offset (read_uncommitted). */
+  async endOffsets(topic: string, isolation: 'read_committed' | 'read_uncommitted'): Promise<bigint[]> {
+    const partitions = await this.partitionsOf(topic);
+    const isolationLevel =
+      isolation === 'read_committed' ? FetchIsolationLevels.READ_COMMITTED : FetchIsolationLevels.READ_UNCOMMITTED;
+    const listed = await this.admin.listOffsets({ topics: [{ name: topic, partitions }], isolationLevel });
+    return listed[0]!.partitions.map((p) => p.offset);
   }
 
   private async partitionsOf(topic: string) {

@@ -7,6 +7,7 @@ import type { SourceOperator } from '../operators/source-operator.ts';
 import { WatermarkCombiner } from '../time/watermark-combiner.ts';
 import { END_OF_INPUT, MAX_WATERMARK, type BarrierEvent } from './elements.ts';
 import type { InputGate } from './input-gate.ts';
+import { executionLog } from './log.ts';
 import type { RecordWriter } from './record-writer.ts';
 import { annotate, describeRecord, type UserFunctionError } from './user-function-error.ts';
 
@@ -43,7 +44,10 @@ export class Task {
   /** Inputs whose barrier for the running alignment arrived (two-input tasks align across inputs). */
   private readonly alignedInputs = new Set<number>();
   private alignedBarrier: BarrierEvent | undefined;
+  /** Commits of completed checkpoints; they never reject (a failure lands in `failedCommit`). */
   private backgroundWork: Promise<void>[] = [];
+  /** The first commit that failed while the task ran: the task loop fails with it. */
+  private failedCommit: { error: unknown } | undefined;
   private finished = false;
   /** Checkpoint completions that arrived after the task finished, run in order outside the task loop. */
   private afterFinish: Promise<void> = Promise.resolve();
@@ -77,7 +81,7 @@ export class Task {
    * cancelled: a notify that came while the task was busy must not be lost.
    */
   private signal(): Promise<void> {
-    if (this.cancelled || this.mails.length > 0) return Promise.resolve();
+    if (this.cancelled || this.mails.length > 0 || this.failedCommit) return Promise.resolve();
     return new Promise((resolve) => (this.wake = resolve));
   }
 
@@ -101,10 +105,38 @@ export class Task {
     this.mail(() => {
       for (const operator of this.parts.operators) {
         const done = operator.notifyCheckpointComplete(checkpointId);
-        if (done) this.backgroundWork.push(done);
+        if (done) this.backgroundWork.push(this.handleCommit(done, operator.name, checkpointId));
       }
     });
     return undefined;
+  }
+
+  /**
+   * A commit runs beside the task loop, which may be cancelled before it
+   * settles and then never awaits it: its failure is caught here, always. While
+   * the task runs it fails the task (woken if idle); after cancellation the job
+   * is already ending, so it is logged.
+   */
+  private handleCommit(done: Promise<void>, operatorName: string, checkpointId: number): Promise<void> {
+    return done.catch((error: unknown) => {
+      if (this.cancelled) this.logCommitFailure(error, operatorName, checkpointId);
+      else {
+        this.failedCommit ??= { error };
+        this.notify();
+      }
+    });
+  }
+
+  /** A commit failure the job cannot report any more: it is ending for another reason. */
+  private logCommitFailure(error: unknown, operator?: string, checkpointId?: number): void {
+    executionLog.warn(
+      { event: 'commit-failed-after-cancel', task: this.name, operator, checkpointId, err: error },
+      'a commit failed after the task was cancelled',
+    );
+  }
+
+  private throwIfCommitFailed(): void {
+    if (this.failedCommit) throw this.failedCommit.error;
   }
 
   /** Settles when the completions that arrived after the task finished have run. */
@@ -150,9 +182,10 @@ export class Task {
    * the savepoint fails, the job resumes (as in Flink).
    */
   private async haltUntilCancelled(checkpointId: number): Promise<void> {
-    while (!this.cancelled && !this.abortedStops.has(checkpointId)) {
+    while (!this.cancelled && !this.abortedStops.has(checkpointId) && !this.failedCommit) {
       await new Promise<void>((resolve) => (this.wake = resolve));
     }
+    if (!this.cancelled) this.throwIfCommitFailed();
   }
 
   /** The stop-with-savepoint `checkpointId` failed: a task halted at it (or yet to reach it) carries on. */
@@ -191,6 +224,7 @@ export class Task {
   }
 
   private runMails(): void {
+    this.throwIfCommitFailed();
     while (this.mails.length > 0) this.mails.shift()!();
   }
 
@@ -213,6 +247,7 @@ export class Task {
       this.backgroundWork = [];
       await Promise.all(work);
     }
+    this.throwIfCommitFailed();
   }
 
   private async waitForDownstream(): Promise<void> {
@@ -228,7 +263,10 @@ export class Task {
   async run(): Promise<void> {
     if (this.parts.gates.length === 0) await this.runSource();
     else await this.runInputs();
-    if (this.cancelled) return;
+    if (this.cancelled) {
+      if (this.failedCommit) this.logCommitFailure(this.failedCommit.error);
+      return;
+    }
     this.runMails();
     for (const operator of this.parts.operators) {
       try {

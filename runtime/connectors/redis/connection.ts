@@ -1,8 +1,9 @@
 // The sink's connection: an ioredis client that retries a refused or lost
 // connection with exponential backoff for at most `retryTimeoutMs`, then gives
-// up, so an unreachable Redis fails the job with a clear error instead of hanging.
+// up, so an unreachable Redis fails the job with a clear error instead of hanging;
+// and bounds the wait for an answer on an open connection (a hung Redis) the same way.
 import type { Redis, RedisOptions } from 'ioredis';
-import { RedisSinkConnectionError } from './errors.ts';
+import { RedisSinkConnectionError, RedisSinkTimeoutError } from './errors.ts';
 import { describeTarget, type ParsedRedisSinkConfig } from './options.ts';
 
 export interface RedisConnection {
@@ -12,6 +13,25 @@ export interface RedisConnection {
   lastError(): Error | undefined;
   /** True once retries are exhausted: every further command fails. */
   gaveUp(): boolean;
+  /**
+   * Settles as `request` (a batch of `commands` commands sent on this connection), or rejects
+   * with RedisSinkTimeoutError once the connection has been ready for `commandTimeoutMs`
+   * since the request without an answer.
+   */
+  answered<T>(request: Promise<T>, commands: number): Promise<T>;
+}
+
+export type AnswerWait = { expired: true } | { expired: false; checkInMs: number };
+
+/**
+ * Whether a request sent at `sentAt` has waited `timeoutMs` on a connection that was
+ * ready all along, else when to look again. A connection that is down
+ * (`readySince` undefined) is retryTimeoutMs's business: the request waits on.
+ */
+export function answerWait(sentAt: number, readySince: number | undefined, now: number, timeoutMs: number): AnswerWait {
+  if (readySince === undefined) return { expired: false, checkInMs: timeoutMs };
+  const left = Math.max(sentAt, readySince) + timeoutMs - now;
+  return left <= 0 ? { expired: true } : { expired: false, checkInMs: left };
 }
 
 function clientOptions(o: ParsedRedisSinkConfig, retryStrategy: (times: number) => number | null): RedisOptions {
@@ -36,6 +56,7 @@ export async function openRedisConnection(o: ParsedRedisSinkConfig): Promise<Red
   let downSince: number | undefined;
   let lastError: Error | undefined;
   let gaveUp = false;
+  let readySince: number | undefined;
   const retryStrategy = (times: number): number | null => {
     downSince ??= Date.now();
     const left = o.retryTimeoutMs - (Date.now() - downSince);
@@ -50,7 +71,11 @@ export async function openRedisConnection(o: ParsedRedisSinkConfig): Promise<Red
   const { Redis } = await import('ioredis');
   const client = o.url === undefined ? new Redis(options) : new Redis(o.url, options);
   client.on('error', (error: Error) => void (lastError = error));
-  client.on('ready', () => void (downSince = undefined));
+  client.on('ready', () => {
+    downSince = undefined;
+    readySince = Date.now();
+  });
+  client.on('close', () => void (readySince = undefined));
 
   await new Promise<void>((resolve, reject) => {
     const fail = (detail: string) => {
@@ -76,5 +101,23 @@ export async function openRedisConnection(o: ParsedRedisSinkConfig): Promise<Red
     client.connect().catch((error: Error) => void (lastError ??= error));
   });
 
-  return { client, target, lastError: () => lastError, gaveUp: () => gaveUp };
+  const answered = async <T>(request: Promise<T>, commands: number): Promise<T> => {
+    const sentAt = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      const check = () => {
+        const wait = answerWait(sentAt, readySince, Date.now(), o.commandTimeoutMs);
+        if (wait.expired) reject(new RedisSinkTimeoutError(target, o.commandTimeoutMs, commands));
+        else timer = setTimeout(check, wait.checkInMs);
+      };
+      check();
+    });
+    try {
+      return await Promise.race([request, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  return { client, target, lastError: () => lastError, gaveUp: () => gaveUp, answered };
 }

@@ -1,6 +1,7 @@
 // A TCP proxy in front of testenv's Redis for tests: it counts what the client
 // sends (socket reads and RESP commands, parsed here, independently of the
-// sink) and can cut the connection to simulate Redis going away.
+// sink) and can cut the connection to simulate Redis going away, or stall it
+// to simulate a Redis that keeps the connection open and never answers.
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
 export interface CountingProxy {
@@ -12,6 +13,13 @@ export interface CountingProxy {
   /** Drops every connection and refuses new ones until `restore()`. */
   cut(): void;
   restore(): void;
+  /**
+   * The connections open now stop forwarding, both ways, and stay open: their
+   * clients see a Redis that never answers. Later connections forward as usual.
+   */
+  stall(): void;
+  /** Connections stalled so far. */
+  readonly stalled: number;
   close(): Promise<void>;
 }
 
@@ -46,21 +54,27 @@ export async function countingProxy(target: { host: string; port: number }): Pro
   const commands = new Map<string, number>();
   const reads: Set<string>[] = [];
   const sockets = new Set<Socket>();
+  const forwarding = new Set<{ stalled: boolean }>();
+  let stalled = 0;
   let refusing = false;
   const server: Server = createServer((client) => {
     if (refusing) return void client.destroy();
     const upstream = connect(target);
     sockets.add(client).add(upstream);
+    const link = { stalled: false };
+    forwarding.add(link);
     let pending: Buffer = Buffer.alloc(0);
     client.on('data', (chunk: Buffer) => {
+      if (link.stalled) return;
       const parsed = parseCommands(Buffer.concat([pending, chunk]));
       pending = parsed.rest;
       reads.push(new Set(parsed.names));
       for (const name of parsed.names) commands.set(name, (commands.get(name) ?? 0) + 1);
       upstream.write(chunk);
     });
-    upstream.on('data', (chunk) => client.write(chunk));
+    upstream.on('data', (chunk) => link.stalled || client.write(chunk));
     const end = () => {
+      forwarding.delete(link);
       client.destroy();
       upstream.destroy();
       sockets.delete(client);
@@ -82,6 +96,15 @@ export async function countingProxy(target: { host: string; port: number }): Pro
     },
     restore() {
       refusing = false;
+    },
+    stall() {
+      for (const link of forwarding) {
+        stalled += link.stalled ? 0 : 1;
+        link.stalled = true;
+      }
+    },
+    get stalled() {
+      return stalled;
     },
     close: () =>
       new Promise<void>((resolve) => {

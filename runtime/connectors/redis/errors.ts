@@ -26,6 +26,17 @@ export class RedisSinkCommandError extends BrookError {
   }
 }
 
+/** Redis held a batch on an open connection and did not answer in time (the cause of a RedisSinkCommandError). */
+export class RedisSinkTimeoutError extends BrookError {
+  constructor(target: string, timeoutMs: number, commands: number) {
+    super(
+      'BROOK_REDIS_SINK_TIMEOUT',
+      `no answer from ${target} within ${timeoutMs} ms to a batch of ${commands} command${commands === 1 ? '' : 's'} ` +
+        `on an open connection (commandTimeoutMs)`,
+    );
+  }
+}
+
 /** A command whose replay after a restore would apply twice, used without `allowNonIdempotentCommands`. */
 export class NonIdempotentCommandError extends BrookError {
   constructor(sinkName: string, command: string, key: string, why: string) {

@@ -40,6 +40,11 @@ export const redisSinkOptionsSchema = z
     maxInFlightBatches: z.number().int().positive().max(1000).default(4),
     /** How long a refused or lost connection is retried, with backoff, before the job fails. */
     retryTimeoutMs: z.number().int().positive().default(30_000),
+    /**
+     * How long a batch waits for Redis's answer on an open connection before the job fails
+     * (a Redis that accepts and never answers); the wait while reconnecting is `retryTimeoutMs`'s.
+     */
+    commandTimeoutMs: z.number().int().positive().max(3_600_000).default(10_000),
     /** First and longest delay between reconnection attempts. */
     retryBackoffMs: z
       .object({ initial: z.number().int().positive(), max: z.number().int().positive() })

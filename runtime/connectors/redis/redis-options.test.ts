@@ -1,8 +1,10 @@
 // The Redis sink's options and command table, without a server: bad options
-// are refused naming each field, and each command's replay safety and wire form.
+// are refused naming each field, each command's replay safety and wire form,
+// and when a request waiting for Redis's answer has waited too long.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { keepTop, replaySafety, toArguments, invalidCommand, type RedisCommand } from './commands.ts';
+import { answerWait } from './connection.ts';
 import { RedisSinkConfigError } from './errors.ts';
 import { describeTarget, parseRedisSinkOptions } from './options.ts';
 import { redisSink } from './redis-sink.ts';
@@ -44,11 +46,34 @@ test('an unknown option, a missing address and an address given twice are named'
   assert.throws(() => parseRedisSinkOptions({ host: 'h', tls: { verify: true } }), /tls/);
 });
 
+test('commandTimeoutMs must be a positive whole number of milliseconds, at most an hour', () => {
+  assert.equal(parseRedisSinkOptions({ host: 'h', commandTimeoutMs: 250 }).commandTimeoutMs, 250);
+  for (const bad of [0, -1, 1.5, 3_600_001, '1000'])
+    assert.throws(() => parseRedisSinkOptions({ host: 'h', commandTimeoutMs: bad }), /commandTimeoutMs: /, String(bad));
+});
+
+test('a request times out only after commandTimeoutMs on a connection ready all that time', () => {
+  const timeout = 1000;
+  // [sent at, ready since (undefined: reconnecting), now, expected]
+  const cases: [number, number | undefined, number, ReturnType<typeof answerWait>][] = [
+    [5000, 0, 5000, { expired: false, checkInMs: 1000 }], // just sent
+    [5000, 0, 5999, { expired: false, checkInMs: 1 }],
+    [5000, 0, 6000, { expired: true }], // ready throughout, no answer: a hung Redis
+    [5000, 0, 9000, { expired: true }],
+    [5000, undefined, 9000, { expired: false, checkInMs: 1000 }], // down: retryTimeoutMs bounds the wait
+    [5000, 8500, 9000, { expired: false, checkInMs: 500 }], // reconnected lately: counted from then
+    [5000, 8500, 9500, { expired: true }],
+  ];
+  for (const [sentAt, readySince, now, expected] of cases)
+    assert.deepEqual(answerWait(sentAt, readySince, now, timeout), expected, `${sentAt} ${readySince} ${now}`);
+});
+
 test('defaults fill in and the target is described without the password', () => {
   const parsed = parseRedisSinkOptions({ url: 'redis://user:pw@cache:6380/2' });
   assert.equal(parsed.batchSize, 500);
   assert.equal(parsed.lingerMs, 5);
   assert.equal(parsed.allowNonIdempotentCommands, false);
+  assert.equal(parsed.commandTimeoutMs, 10_000);
   assert.equal(describeTarget(parsed), 'redis://user:***@cache:6380/2');
   assert.equal(describeTarget(parseRedisSinkOptions({ host: 'cache', tls: true, db: 3 })), 'rediss://cache:6379/3');
 });

@@ -1,7 +1,7 @@
 // The Redis sink against testenv's real Redis: a keyed top-N job leaves exactly
 // what an independent computation over its input says, also after a failure
 // and a restore (replay is idempotent), writes in pipelined batches, survives a
-// short connection loss, and fails clearly when Redis is unreachable.
+// short connection loss, and fails clearly when Redis is unreachable or hangs.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { endpoints, ensureServices } from '../../../scripts/testenv/index.ts';
 import { SeededRandom, seedFor } from '../random.ts';
 import { JobExecutionError, StreamEnvironment } from '../../index.ts';
 import { keepTop } from './commands.ts';
+import { RedisSinkTimeoutError } from './errors.ts';
 import { countingProxy } from './counting-proxy.test-helper.ts';
 import { redisSink, type RedisSinkOptions } from './redis-sink.ts';
 
@@ -231,6 +232,65 @@ test('a Redis lost for longer than retryTimeoutMs fails the job naming the sink,
     await proxy.close();
   }
 });
+
+test(
+  'a Redis that holds the connection and stops answering fails the task after commandTimeoutMs; the restart writes everything',
+  { timeout: 60_000 },
+  async () => {
+    const proxy = await countingProxy({ host: '127.0.0.1', port: 6379 });
+    try {
+      const prefix = newPrefix();
+      const failures: unknown[] = [];
+      const env = new StreamEnvironment()
+        .setParallelism(1)
+        .enableCheckpointing(30)
+        .setCheckpointStorage(`file://${root}/hung`)
+        .setRestartStrategy({ kind: 'fixed-delay', attempts: 2, delayMs: 10 });
+      env
+        .fromGenerator({ count: 3000, seed: 16, generate, recordsPerSecond: 10_000 })
+        .uid('views')
+        .keyBy((v) => `${v.user}|${v.item}`)
+        .reduce((a, b) => ({ ...a, count: a.count + b.count }))
+        .uid('counts')
+        .sinkTo(
+          redisSink<View>({
+            name: 'top-items',
+            url: `redis://127.0.0.1:${proxy.port}`,
+            keyPrefix: prefix,
+            batchSize: 20,
+            commandTimeoutMs: 300,
+            commands: (v, ctx) => {
+              // Redis hangs once, midway: the sink's connection stays open and is never answered again.
+              if (v.count === 6 && proxy.stalled === 0) proxy.stall();
+              return topNCommands(v, ctx);
+            },
+          }),
+        )
+        .uid('redis');
+      const result = await env.execute('top-n-hung', { onRestart: (failure) => failures.push(failure) });
+      assert.equal(proxy.stalled, 1);
+      // At least the stall's restart; on a loaded machine a 300 ms timeout may also catch a slow answer later.
+      assert.ok(result.restarts >= 1, `restarts: ${result.restarts}`);
+      const [failure] = failures;
+      assert.ok(failure instanceof Error);
+      assert.match(
+        failure.message,
+        new RegExp(
+          `redis sink 'top-items': (ZADD|ZREMRANGEBYRANK|EXPIRE) ${prefix}top:u\\d+ failed: ` +
+            `no answer from redis://127.0.0.1:${proxy.port} within 300 ms`,
+        ),
+      );
+      let cause: unknown = failure;
+      while (cause instanceof Error && !(cause instanceof RedisSinkTimeoutError)) cause = cause.cause;
+      assert.ok(cause instanceof RedisSinkTimeoutError, 'a RedisSinkTimeoutError is in the cause chain');
+      assert.equal(cause.code, 'BROOK_REDIS_SINK_TIMEOUT');
+      // The replay after the restore went over a new connection and left the independent count's contents.
+      assert.deepEqual(await actualTopN(prefix), expectedTopN(16, 3000));
+    } finally {
+      await proxy.close();
+    }
+  },
+);
 
 test(
   'a Redis that is down at start fails the job with a clear error once retryTimeoutMs has passed',

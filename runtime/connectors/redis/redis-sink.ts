@@ -13,7 +13,12 @@ import {
   type RedisValue,
 } from './commands.ts';
 import { openRedisConnection, type RedisConnection } from './connection.ts';
-import { NonIdempotentCommandError, RedisCommandInvalidError, RedisSinkCommandError } from './errors.ts';
+import {
+  NonIdempotentCommandError,
+  RedisCommandInvalidError,
+  RedisSinkCommandError,
+  RedisSinkTimeoutError,
+} from './errors.ts';
 import { parseRedisSinkOptions, type ParsedRedisSinkConfig, type RedisSinkConfig } from './options.ts';
 
 export interface RedisSinkOptions<T> extends RedisSinkConfig {
@@ -50,6 +55,11 @@ export function redisSink<T>(options: RedisSinkOptions<T>): Sink<T> {
 interface QueuedCommand {
   command: RedisCommand;
   args: RedisValue[];
+}
+
+/** ioredis's errors for commands lost with their connection (safe to send again: the sink's commands replay). */
+function isDropped(error: unknown): boolean {
+  return error instanceof Error && /connection (is )?closed?|aborted due to connection/i.test(error.message);
 }
 
 class RedisSinkWriter<T> implements SinkWriter<T> {
@@ -113,10 +123,14 @@ class RedisSinkWriter<T> implements SinkWriter<T> {
       const client = this.connection.client;
       const pipeline = this.config.transactional ? client.multi(argv) : client.pipeline(argv);
       try {
-        return await pipeline.exec();
+        const results = await this.connection.answered(pipeline.exec(), argv.length);
+        // A pipeline cut by the drop resolves with its unsent commands aborted one by one: the batch goes again.
+        const aborted = results?.find(([error]) => error !== null && isDropped(error))?.[0];
+        if (!aborted || this.connection.gaveUp() || attempt >= 50) return results;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 10 * 2 ** Math.min(attempt, 6))));
       } catch (error) {
-        const dropped =
-          error instanceof Error && /connection (is )?closed?|aborted due to connection/i.test(error.message);
+        // A hung Redis is not a dropped connection: sending again on the same socket would wait as long.
+        const dropped = !(error instanceof RedisSinkTimeoutError) && isDropped(error);
         if (!dropped || this.connection.gaveUp() || attempt >= 50) throw error;
         await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 10 * 2 ** Math.min(attempt, 6))));
       }
@@ -142,8 +156,9 @@ class RedisSinkWriter<T> implements SinkWriter<T> {
     if (command.command !== 'XADD' || command.id === undefined || !/equal or smaller/.test(error.message)) return false;
     const key = this.config.keyPrefix + command.key;
     const client = this.connection.client;
-    if ((await client.xrange(key, command.id, command.id)).length > 0) return true;
-    const [first] = await client.xrange(key, '-', '+', 'COUNT', 1);
+    const connection = this.connection;
+    if ((await connection.answered(client.xrange(key, command.id, command.id), 1)).length > 0) return true;
+    const [first] = await connection.answered(client.xrange(key, '-', '+', 'COUNT', 1), 1);
     return first !== undefined && compareStreamIds(command.id, first[0]) < 0;
   }
 

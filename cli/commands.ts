@@ -60,6 +60,20 @@ const jobManagerClientFlags: Record<string, FlagSpec> = {
 
 const jobManagerClientSchema = z.object({ jobmanager: url('jobmanager') });
 
+const targetDirectoryFlag: FlagSpec = {
+  type: 'string',
+  valueName: 'DIR',
+  description: "where the savepoint goes, file:///dir or s3://bucket/prefix (default: the job's state.savepoints.dir)",
+};
+
+const targetDirectory = z
+  .string()
+  .regex(
+    /^(file:\/\/\/|s3:\/\/[^/]+|\/)/,
+    '--target-directory must be file:///dir, s3://bucket/prefix or an absolute path',
+  )
+  .optional();
+
 export const commands: CommandSpec[] = [
   {
     name: 'run',
@@ -83,7 +97,8 @@ export const commands: CommandSpec[] = [
   },
   {
     name: 'jobmanager',
-    summary: 'the JobManager process (what a JobManager pod runs)',
+    summary:
+      'the JobManager process (what a JobManager pod runs): runs JOB across the TaskManagers that register; arguments after -- go to the job',
     positionals: [],
     flags: {
       job: { type: 'string', valueName: 'JOB', description: 'the job module to load' },
@@ -93,7 +108,6 @@ export const commands: CommandSpec[] = [
       job: z.string({ message: '--job is required' }),
       ...configurationSchema,
     }),
-    pendingIssue: 6,
   },
   {
     name: 'taskmanager',
@@ -107,7 +121,6 @@ export const commands: CommandSpec[] = [
       jobmanager: hostPort('jobmanager'),
       ...configurationSchema,
     }),
-    pendingIssue: 6,
   },
   {
     name: 'operator',
@@ -117,22 +130,48 @@ export const commands: CommandSpec[] = [
     schema: z.object({}),
     pendingIssue: 7,
   },
-  ...(
-    [
-      ['savepoint', 'trigger a savepoint of a running job'],
-      ['cancel', 'cancel a running job'],
-      ['stop', 'stop a running job with a savepoint'],
-      ['list', 'list the jobs of a JobManager'],
-      ['status', "show a job's status"],
-    ] as const
-  ).map(([name, summary]): CommandSpec => ({
-    name,
-    summary,
+  {
+    name: 'list',
+    summary: 'list the jobs of a JobManager',
     positionals: [],
     flags: jobManagerClientFlags,
     schema: jobManagerClientSchema,
-    pendingIssue: 6,
-  })),
+  },
+  {
+    name: 'status',
+    summary: "show a job's state and its latest checkpoint",
+    positionals: ['JOBID'],
+    flags: jobManagerClientFlags,
+    schema: jobManagerClientSchema,
+  },
+  {
+    name: 'savepoint',
+    summary: 'trigger a savepoint of a running job, wait for it and print its path',
+    positionals: ['JOBID'],
+    flags: { ...jobManagerClientFlags, 'target-directory': targetDirectoryFlag },
+    schema: jobManagerClientSchema.extend({ 'target-directory': targetDirectory }),
+  },
+  {
+    name: 'stop',
+    summary: 'stop a running job with a savepoint, wait for it and print its path',
+    positionals: ['JOBID'],
+    flags: {
+      ...jobManagerClientFlags,
+      'target-directory': targetDirectoryFlag,
+      drain: {
+        type: 'boolean',
+        description: 'end the input first (MAX_WATERMARK: every window and timer fires) before the savepoint',
+      },
+    },
+    schema: jobManagerClientSchema.extend({ 'target-directory': targetDirectory, drain: z.boolean().optional() }),
+  },
+  {
+    name: 'cancel',
+    summary: 'cancel a running job (no savepoint)',
+    positionals: ['JOBID'],
+    flags: jobManagerClientFlags,
+    schema: jobManagerClientSchema,
+  },
 ];
 
 export function findCommand(name: string): CommandSpec | undefined {

@@ -27,6 +27,8 @@ test('every command of DESIGN.md is registered', () => {
   ]);
 });
 
+const jobId = '0123456789abcdef0123456789abcdef';
+
 const usageMistakes: [argv: string[], message: string][] = [
   [['frob'], "brook: unknown command 'frob'"],
   [['--frob'], 'brook: unknown flag --frob'],
@@ -40,8 +42,15 @@ const usageMistakes: [argv: string[], message: string][] = [
   [['run', 'job.ts', '--set', 'novalue'], 'brook run: --set takes key=value'],
   [['jobmanager'], 'brook jobmanager: --job is required'],
   [['taskmanager', '--jobmanager', 'nohost'], 'brook taskmanager: --jobmanager must be HOST:PORT'],
-  [['savepoint'], 'brook savepoint: --jobmanager must be a URL'],
-  [['status', '--jobmanager', 'localhost'], 'brook status: --jobmanager must be a URL'],
+  [['savepoint'], 'brook savepoint: missing JOBID'],
+  [['savepoint', jobId], 'brook savepoint: --jobmanager must be a URL'],
+  [['status', jobId, '--jobmanager', 'localhost'], 'brook status: --jobmanager must be a URL'],
+  [['list', jobId, '--jobmanager', 'http://localhost:8081'], "brook list: unexpected argument '" + jobId + "'"],
+  [
+    ['stop', jobId, '--jobmanager', 'http://localhost:8081', '--target-directory', 'relative/dir'],
+    'brook stop: --target-directory must be file:///dir, s3://bucket/prefix or an absolute path',
+  ],
+  [['cancel', jobId, '--jobmanager', 'http://localhost:8081', '--drain'], 'brook cancel: unknown flag --drain'],
 ];
 
 for (const [argv, message] of usageMistakes) {

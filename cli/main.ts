@@ -6,6 +6,7 @@ import { ConfigurationError } from '../runtime/config/errors.ts';
 import { describeCauseChain } from '../runtime/errors.ts';
 import { commands, findCommand, type CommandSpec } from './commands.ts';
 import { UsageError, USAGE_EXIT_CODE } from './usage-error.ts';
+import type { ClientFlags } from './client-commands.ts';
 
 export interface ParsedCommand {
   command: CommandSpec;
@@ -122,6 +123,18 @@ async function runCommand({ command, positionals, flags, passThrough }: ParsedCo
   if (command.name === 'run') {
     const { runJob } = await import('./run.ts');
     return runJob(positionals[0]!, flags, passThrough);
+  }
+  if (['list', 'status', 'savepoint', 'stop', 'cancel'].includes(command.name)) {
+    const { runClientCommand } = await import('./client-commands.ts');
+    return runClientCommand(command.name, positionals, flags as unknown as ClientFlags);
+  }
+  if (command.name === 'jobmanager') {
+    const { runJobManager } = await import('./cluster-commands.ts');
+    return runJobManager(flags as { job: string }, passThrough);
+  }
+  if (command.name === 'taskmanager') {
+    const { runTaskManager } = await import('./cluster-commands.ts');
+    return runTaskManager(flags as { jobmanager: string });
   }
   // Commands land issue by issue; until then they say so rather than pretend.
   console.error(`brook ${command.name}: not implemented yet (issue #${command.pendingIssue})`);

@@ -11,6 +11,11 @@ import { loadConfiguration } from '../runtime/config/loader.ts';
 import { renderConfiguration } from '../runtime/config/render.ts';
 import { JobCancelledError } from '../runtime/execution/mini-cluster.ts';
 import { describeCauseChain } from '../runtime/errors.ts';
+import { JobStatusTracker } from '../runtime/cluster/job-status-tracker.ts';
+import { MiniClusterBackend } from '../runtime/cluster/mini-cluster-backend.ts';
+import { describeJobGraph, statusHooks } from '../runtime/cluster/mini-cluster-status.ts';
+import { startRestServer } from '../runtime/cluster/rest/server.ts';
+import { randomUUID } from 'node:crypto';
 import { UsageError } from './usage-error.ts';
 
 export type JobBuilder = (env: StreamEnvironment, args: string[]) => void | Promise<void>;
@@ -88,6 +93,10 @@ export async function runJob(jobPath: string, flags: RunFlags, jobArgs: string[]
       abort.abort();
     });
   };
+  const status =
+    config.rest.port === undefined
+      ? undefined
+      : await serveRestApi(env, { jobName, jobId: config.job.id, control, abort, savepointDir, rest: config.rest });
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   console.error(`brook run: running job '${jobName}' (Ctrl-C stops it with a savepoint)`);
@@ -95,15 +104,19 @@ export async function runJob(jobPath: string, flags: RunFlags, jobArgs: string[]
     const result = await env.execute(jobName, {
       signal: abort.signal,
       control,
-      jobId: config.job.id,
+      jobId: status?.tracker.id ?? config.job.id,
+      ...status?.hooks,
       fromSavepoint: config.restore.path,
       allowNonRestoredState: config.restore.allowNonRestoredState,
       // A fixed job id (the operator sets one) means "this job": a restarted process resumes its newest checkpoint.
       resumeFromLatestCheckpoint: config.job.id !== undefined,
       onRestore: (location, kind) => console.error(`brook run: restoring job '${jobName}' from ${kind} ${location}`),
-      onRestart: (failure, delayMs) =>
-        console.error(`brook run: job failed, restarting in ${delayMs} ms: ${describeCauseChain(failure)}`),
+      onRestart: (failure, delayMs) => {
+        status?.hooks.onRestart(failure, delayMs);
+        console.error(`brook run: job failed, restarting in ${delayMs} ms: ${describeCauseChain(failure)}`);
+      },
     });
+    status?.tracker.ended('finished');
     if (result.savepoint) {
       console.error(`brook run: job '${result.jobName}' stopped with savepoint ${result.savepoint}`);
       console.log(result.savepoint);
@@ -113,13 +126,58 @@ export async function runJob(jobPath: string, flags: RunFlags, jobArgs: string[]
     return 0;
   } catch (error) {
     if (error instanceof JobCancelledError) {
+      status?.tracker.ended('cancelled');
       console.error(`brook run: job '${jobName}' cancelled`);
       return 130;
     }
+    status?.tracker.ended('failed', error);
     console.error(`brook run: ${describeCauseChain(error)}`);
     return 1;
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
+    await status?.close();
   }
+}
+
+/** How long a finished `brook run` keeps its REST API up for clients still polling a savepoint or stop. */
+const RESULT_GRACE_MS = 5_000;
+
+/**
+ * The REST API for this job (docs/rest-api.md), when `rest.port` is set: a
+ * status tracker fed by the execute() hooks, and a server over it. On close,
+ * results of savepoints and stops are first given time to be fetched.
+ */
+async function serveRestApi(
+  env: StreamEnvironment,
+  job: {
+    jobName: string;
+    jobId: string | undefined;
+    control: JobControl;
+    abort: AbortController;
+    savepointDir: string;
+    rest: { port?: number; address?: string };
+  },
+) {
+  const tracker = new JobStatusTracker({
+    id: job.jobId ?? randomUUID().replaceAll('-', ''),
+    name: job.jobName,
+    ...describeJobGraph(env.getJobGraph(job.jobName)),
+  });
+  const backend = new MiniClusterBackend({
+    tracker,
+    control: job.control,
+    cancel: () => job.abort.abort(),
+    defaultSavepointDir: job.savepointDir,
+  });
+  const server = await startRestServer({ backend, port: job.rest.port!, address: job.rest.address });
+  console.error(`brook run: REST API at ${server.url}`);
+  return {
+    tracker,
+    hooks: statusHooks(tracker),
+    close: async () => {
+      await server.triggers.whenResultsDelivered(RESULT_GRACE_MS);
+      await server.close();
+    },
+  };
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { defaultCheckpointSettings, type CheckpointSettings } from '../checkpoint/coordinator.ts';
 import { openCheckpointStorage, type CheckpointStorage, type S3StorageOptions } from '../checkpoint/storage.ts';
 import { readMetadata } from '../checkpoint/metadata.ts';
+import { observeCheckpointStorage, type CheckpointObserver } from '../checkpoint/observed-storage.ts';
 import { planRestore, type RestorePlan } from '../checkpoint/restore-plan.ts';
 import { splitDirectoryUri, type JobControl } from '../execution/job-control.ts';
 import { defaultConfiguration, type Configuration } from '../config/configuration.ts';
@@ -13,7 +14,13 @@ import type { RestartStrategy } from '../recovery/restart-strategy.ts';
 import { collectionSource } from '../connectors/collection-source.ts';
 import { dataGenerator, type DataGeneratorOptions } from '../connectors/datagen.ts';
 import type { Source, SourceSplit } from '../connectors/source.ts';
-import { latestRestorePlan, runOnMiniCluster, type JobExecutionResult } from '../execution/mini-cluster.ts';
+import {
+  JobCancelledError,
+  latestRestorePlan,
+  runOnMiniCluster,
+  type JobExecutionResult,
+} from '../execution/mini-cluster.ts';
+import { clearJobEnded, firstFreeCheckpointId, jobEnding, markJobEnded } from '../checkpoint/job-ending.ts';
 import { buildJobGraph, type JobGraph } from '../graph/job-graph.ts';
 import type { Transformation } from '../graph/transformation.ts';
 import { DEFAULT_MAX_PARALLELISM, checkParallelism } from '../state/key-groups.ts';
@@ -42,6 +49,25 @@ export interface ExecuteOptions {
   resumeFromLatestCheckpoint?: boolean;
   /** Told where the job's state comes from before it starts (savepoint or resumed checkpoint). */
   onRestore?: (location: string, kind: 'savepoint' | 'checkpoint') => void;
+  /** Told as each attempt starts (0, then one after every restart) and what it restores; feeds job status. */
+  onAttemptStart?: (
+    attempt: number,
+    restoredFrom: { checkpointId: number; location: string; isSavepoint: boolean } | undefined,
+  ) => void;
+  /** Hears of checkpoints and savepoints as they are written (observed-storage.ts); feeds job status. */
+  checkpointObserver?: CheckpointObserver;
+}
+
+export interface ExecutionSettings {
+  clock: ProcessingTimeClock;
+  autoWatermarkIntervalMs: number;
+  channelCapacity: number;
+  stateBackend: StateBackendSpec;
+  /** Undefined: checkpointing is off. */
+  checkpointing: CheckpointSettings | undefined;
+  checkpointStorageUri: string;
+  storageOptions: S3StorageOptions;
+  restartStrategy: RestartStrategy;
 }
 
 export interface EnvironmentSettings {
@@ -205,10 +231,30 @@ export class StreamEnvironment {
     });
   }
 
+  /** What running the job needs besides its graph: read by the JobManager and the TaskManagers. */
+  executionSettings(): ExecutionSettings {
+    const checkpointing = this.checkpointSettings;
+    return {
+      clock: this.clock,
+      autoWatermarkIntervalMs: this.settings.autoWatermarkIntervalMs,
+      channelCapacity: this.settings.channelCapacity,
+      stateBackend: this.settings.stateBackend,
+      checkpointing,
+      checkpointStorageUri: this.checkpointStorageUri ?? `file://${join(tmpdir(), 'brook-checkpoints')}`,
+      storageOptions: this.checkpointStorageOptions,
+      restartStrategy:
+        this.restartStrategy ??
+        (checkpointing ? { kind: 'fixed-delay', attempts: Number.MAX_SAFE_INTEGER, delayMs: 1000 } : { kind: 'none' }),
+    };
+  }
+
   /** Runs the job on the local mini-cluster until its sources end (or `signal` aborts it). */
   async execute(jobName = 'Brook Job', options: ExecuteOptions = {}): Promise<JobExecutionResult> {
     const graph = this.getJobGraph(jobName);
-    const openStorage = (uri: string) => openCheckpointStorage(uri, this.checkpointStorageOptions);
+    const observer = options.checkpointObserver;
+    const observed = (storage: CheckpointStorage) => (observer ? observeCheckpointStorage(storage, observer) : storage);
+    const openStorage = async (uri: string) =>
+      observed(await openCheckpointStorage(uri, this.checkpointStorageOptions));
     const restore = options.fromSavepoint
       ? await this.planSavepointRestore(
           options.fromSavepoint,
@@ -220,22 +266,27 @@ export class StreamEnvironment {
     const jobId = options.jobId ?? randomUUID().replaceAll('-', '');
     const checkpointing = this.checkpointSettings && {
       settings: this.checkpointSettings,
-      storage: await openCheckpointStorage(
-        this.checkpointStorageUri ?? `file://${join(tmpdir(), 'brook-checkpoints')}`,
-        this.checkpointStorageOptions,
-      ),
+      storage: await openStorage(this.checkpointStorageUri ?? `file://${join(tmpdir(), 'brook-checkpoints')}`),
       jobId,
     };
     const restartStrategy =
       this.restartStrategy ??
       (checkpointing ? { kind: 'fixed-delay', attempts: Number.MAX_SAFE_INTEGER, delayMs: 1000 } : { kind: 'none' });
+    // A job id whose job ended (e.g. stopped with a savepoint) is not resumed: the run starts from its savepoint.
+    const ended = options.jobId && checkpointing ? await jobEnding(checkpointing.storage, jobId) : undefined;
     const resumed =
-      options.resumeFromLatestCheckpoint && options.jobId && checkpointing
+      options.resumeFromLatestCheckpoint && options.jobId && checkpointing && !ended
         ? await latestRestorePlan(graph, { checkpointing })
         : undefined;
+    if (options.jobId && checkpointing && ended) await clearJobEnded(checkpointing.storage, jobId);
+    const start = resumed ?? restore;
+    const firstCheckpointId = Math.max(
+      (start?.checkpointId ?? 0) + 1,
+      ended && checkpointing ? await firstFreeCheckpointId(checkpointing.storage, jobId) : 0,
+    );
     if (resumed) options.onRestore?.(resumed.location, 'checkpoint');
     else if (restore) options.onRestore?.(restore.location, 'savepoint');
-    return runOnMiniCluster(graph, {
+    const run = runOnMiniCluster(graph, {
       clock: this.clock,
       autoWatermarkIntervalMs: this.settings.autoWatermarkIntervalMs,
       channelCapacity: this.settings.channelCapacity,
@@ -243,11 +294,40 @@ export class StreamEnvironment {
       checkpointing,
       restartStrategy,
       onRestart: options.onRestart,
+      onAttemptStart:
+        options.onAttemptStart &&
+        ((attempt, plan) =>
+          options.onAttemptStart!(
+            attempt,
+            plan && {
+              checkpointId: plan.checkpointId,
+              location: plan.location,
+              isSavepoint: plan === restore,
+            },
+          )),
       control: options.control,
       openStorage,
-      restore: resumed ?? restore,
+      restore: start,
+      firstCheckpointId,
       openStateStores: await loadStateBackend(this.settings.stateBackend),
     });
+    if (!options.jobId || !checkpointing) return run;
+    // A fixed job id that reached a terminal state is not resumed by the next run under it (see job-ending.ts).
+    const storage = checkpointing.storage;
+    try {
+      const result = await run;
+      await markJobEnded(storage, jobId, { state: 'FINISHED', at: Date.now(), savepoint: result.savepoint });
+      return result;
+    } catch (error) {
+      const cancelled = error instanceof JobCancelledError;
+      // Cancelled with its checkpoints deleted, nothing is left to resume: no marker either.
+      if (!cancelled || checkpointing.settings.onCancellation !== 'delete') {
+        await markJobEnded(storage, jobId, { state: cancelled ? 'CANCELED' : 'FAILED', at: Date.now() }).catch(
+          () => {},
+        );
+      }
+      throw error;
+    }
   }
 
   private async planSavepointRestore(

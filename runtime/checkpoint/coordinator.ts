@@ -5,7 +5,13 @@
 import { BrookError } from '../errors.ts';
 import type { OperatorSnapshot } from '../operators/operator.ts';
 import { writeKeyedState } from './keyed-state-file.ts';
-import { METADATA_VERSION, writeMetadata, type OperatorMetadata } from './metadata.ts';
+import {
+  METADATA_VERSION,
+  writeMetadata,
+  type KeyedStateHandle,
+  type OperatorMetadata,
+  type OperatorStateHandle,
+} from './metadata.ts';
 import { writeOperatorState } from './operator-state-file.ts';
 import { checkpointDirectory } from './restore-selection.ts';
 import type { CheckpointStorage } from './storage.ts';
@@ -47,8 +53,38 @@ export interface CoordinatedTask {
   notifyComplete(checkpointId: number): void;
   /** The stop-with-savepoint `checkpointId` failed: halted tasks carry on. */
   resumeAfterFailedStop(checkpointId: number): void;
-  /** A finished task's snapshot, taken on the coordinator's request (no barrier reaches it). */
-  snapshotFinished(checkpointId: number): OperatorSnapshot[];
+  /**
+   * A finished task's snapshot, taken on the coordinator's request (no barrier
+   * reaches it). Undefined: the task is in another process and acknowledges
+   * by itself (acknowledgeWritten).
+   */
+  snapshotFinished(checkpointId: number): OperatorSnapshot[] | undefined;
+}
+
+export interface CheckpointListener {
+  started(checkpointId: number, kind: 'checkpoint' | 'savepoint', triggerTimestamp: number): void;
+  completed(
+    checkpointId: number,
+    kind: 'checkpoint' | 'savepoint',
+    details: { location: string; triggerTimestamp: number; stateSize: number },
+  ): void;
+  failed(checkpointId: number, kind: 'checkpoint' | 'savepoint', reason: string): void;
+}
+
+/** Bytes of state a checkpoint's handles point at. */
+function stateSizeOf(operators: Iterable<OperatorMetadata>): number {
+  let bytes = 0;
+  for (const operator of operators) {
+    for (const handle of operator.keyed) for (const group of handle.keyGroups) bytes += group.length;
+    for (const handle of operator.operatorState) bytes += handle.length;
+  }
+  return bytes;
+}
+
+/** One operator's part of a checkpoint, written by the task that took it. */
+export interface WrittenOperatorState {
+  keyed?: KeyedStateHandle;
+  operatorState: OperatorStateHandle;
 }
 
 export class CheckpointFailedError extends BrookError {
@@ -92,6 +128,10 @@ export class CheckpointCoordinator {
   readonly completed: number[] = [];
   /** Every completed checkpoint and savepoint with its duration (trigger to `_metadata` written). */
   readonly history: { checkpointId: number; kind: 'checkpoint' | 'savepoint'; durationMs: number }[] = [];
+  /** Told where each checkpoint goes before any task is asked for its part (tasks in other processes write there). */
+  onBegin: ((checkpointId: number, storage: CheckpointStorage, directory: string) => void) | undefined;
+  /** Told of every checkpoint's start, completion and failure (job status, metrics). */
+  listener: CheckpointListener | undefined;
 
   constructor(
     /** Without an interval the coordinator takes savepoints only. */
@@ -191,9 +231,11 @@ export class CheckpointCoordinator {
         this.settings.timeoutMs,
       ),
     };
+    this.onBegin?.(id, target.storage, target.directory);
+    this.listener?.started(id, target.kind, this.pending.startedAt);
     for (const task of this.tasks) {
       // Finished tasks take part with their final state; barriers start at the sources still running.
-      if (task.isFinished()) this.acknowledge(task, id, task.snapshotFinished(id));
+      if (task.isFinished()) this.acknowledgeFinished(task, id);
       else if (task.isSource) task.trigger(id, target.stop);
     }
   }
@@ -205,7 +247,19 @@ export class CheckpointCoordinator {
   taskFinished(task: CoordinatedTask): void {
     const pending = this.pending;
     if (!pending || pending.acknowledged.has(task)) return;
-    this.acknowledge(task, pending.id, task.snapshotFinished(pending.id));
+    this.acknowledgeFinished(task, pending.id);
+  }
+
+  private acknowledgeFinished(task: CoordinatedTask, checkpointId: number): void {
+    const snapshots = task.snapshotFinished(checkpointId);
+    if (snapshots) this.acknowledge(task, checkpointId, snapshots);
+  }
+
+  /** Where the task of another process writes its part of checkpoint `checkpointId`; undefined once it is over. */
+  targetOf(checkpointId: number): { storage: CheckpointStorage; directory: string } | undefined {
+    const pending = this.pending;
+    if (!pending || pending.id !== checkpointId) return undefined;
+    return { storage: pending.target.storage, directory: pending.target.directory };
   }
 
   /**
@@ -246,20 +300,58 @@ export class CheckpointCoordinator {
     }
     const { storage, directory } = pending.target;
     snapshots.forEach((snapshot, i) => {
-      const { uid, name, parallelism } = task.operators[i]!;
-      let entry = pending.operators.get(uid);
-      if (!entry) {
-        entry = { uid, name, parallelism, keyed: [], operatorState: [] };
-        pending.operators.set(uid, entry);
-      }
-      const record = entry;
-      if (snapshot.keyed.keyGroups.length > 0) {
-        const write = writeKeyedState(storage, directory, uid, task.subtask, snapshot.keyed);
-        pending.writes.push(write.then((handle) => void record.keyed.push(handle)));
-      }
-      const write = writeOperatorState(storage, directory, uid, task.subtask, snapshot.operator);
-      pending.writes.push(write.then((handle) => void record.operatorState.push(handle)));
+      const { uid } = task.operators[i]!;
+      this.record(
+        pending,
+        task,
+        i,
+        snapshot.keyed.keyGroups.length > 0
+          ? writeKeyedState(storage, directory, uid, task.subtask, snapshot.keyed)
+          : undefined,
+        writeOperatorState(storage, directory, uid, task.subtask, snapshot.operator),
+      );
     });
+    this.acknowledged(pending, task);
+  }
+
+  /**
+   * A task of another process took its part of checkpoint `checkpointId` and
+   * wrote its state files itself (as Flink's TaskManagers do): only the
+   * handles travel, one per operator of its chain, head first.
+   */
+  acknowledgeWritten(task: CoordinatedTask, checkpointId: number, parts: WrittenOperatorState[]): void {
+    const pending = this.pending;
+    if (!pending || pending.id !== checkpointId || pending.acknowledged.has(task)) return;
+    parts.forEach((part, i) =>
+      this.record(pending, task, i, part.keyed && Promise.resolve(part.keyed), Promise.resolve(part.operatorState)),
+    );
+    this.acknowledged(pending, task);
+  }
+
+  /** A task could not take its part (for example its state files failed to write): the checkpoint fails. */
+  decline(checkpointId: number, reason: string): void {
+    this.fail(checkpointId, reason);
+  }
+
+  private record(
+    pending: Pending,
+    task: CoordinatedTask,
+    operatorIndex: number,
+    keyed: Promise<KeyedStateHandle> | undefined,
+    operatorState: Promise<OperatorStateHandle>,
+  ): void {
+    const { uid, name, parallelism } = task.operators[operatorIndex]!;
+    let entry = pending.operators.get(uid);
+    if (!entry) {
+      entry = { uid, name, parallelism, keyed: [], operatorState: [] };
+      pending.operators.set(uid, entry);
+    }
+    const record = entry;
+    if (keyed) pending.writes.push(keyed.then((handle) => void record.keyed.push(handle)));
+    pending.writes.push(operatorState.then((handle) => void record.operatorState.push(handle)));
+  }
+
+  private acknowledged(pending: Pending, task: CoordinatedTask): void {
     pending.acknowledged.add(task);
     if (pending.acknowledged.size === this.tasks.length) {
       const completing = this.complete(pending);
@@ -310,6 +402,11 @@ export class CheckpointCoordinator {
       kind: target.kind,
       durationMs: this.lastCompletedAt - pending.startedAt,
     });
+    this.listener?.completed(pending.id, target.kind, {
+      location: target.storage.uriOf(target.directory),
+      triggerTimestamp: pending.startedAt,
+      stateSize: stateSizeOf(pending.operators.values()),
+    });
     if (target.notify) for (const task of this.tasks) task.notifyComplete(pending.id);
     target.done?.resolve({ uri: target.storage.uriOf(target.directory), checkpointId: pending.id });
     if (target.kind === 'checkpoint') {
@@ -328,6 +425,7 @@ export class CheckpointCoordinator {
 
   private fail(checkpointId: number, reason: string, cause?: unknown): void {
     if (!this.pending || this.pending.id !== checkpointId) return;
+    this.listener?.failed(checkpointId, this.pending.target.kind, reason);
     const { target } = this.pending;
     clearTimeout(this.pending.timer);
     this.pending = undefined;

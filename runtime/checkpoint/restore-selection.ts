@@ -35,9 +35,12 @@ export async function chooseCheckpointToRestore(
   storage: CheckpointStorage,
   jobId: string,
   validate: (metadata: CheckpointMetadata, directory: string) => Promise<void>,
+  /** Older ids belong to an earlier run under the same job id (one that ended): never restored by id. */
+  minCheckpointId = 0,
 ): Promise<RestoreChoice | undefined> {
   const skipped: RestoreChoice['skipped'] = [];
   for (const id of await listCompletedCheckpoints(storage, jobId)) {
+    if (id < minCheckpointId) break;
     const directory = checkpointDirectory(jobId, id);
     try {
       const metadata = await readMetadata(storage, directory);

@@ -42,6 +42,12 @@ export const flinkKeys: Readonly<Record<string, string>> = {
   's3.access-key': 's3.accessKeyId',
   's3.secret-key': 's3.secretAccessKey',
   'metrics.reporter.prom.port': 'metrics.port',
+  'jobmanager.rpc.port': 'cluster.controlPort',
+  'taskmanager.data.port': 'cluster.dataPort',
+  'heartbeat.interval': 'cluster.heartbeatInterval',
+  'heartbeat.timeout': 'cluster.heartbeatTimeout',
+  'rest.port': 'rest.port',
+  'rest.bind-address': 'rest.address',
 };
 
 /** Flink writes modes in capitals (EXACTLY_ONCE); Brook's values are lower-case with dashes. */

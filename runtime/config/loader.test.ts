@@ -197,6 +197,17 @@ test("the operator's file (Flink keys, string values) and its --set flags are un
   assert.deepEqual(config.restartStrategy, { type: 'failure-rate', maxFailures: 1, interval: 60_000, delay: 5000 });
 });
 
+test("the REST API is off unless rest.port is set; Flink's rest.port and rest.bind-address set it", () => {
+  assert.deepEqual(loadConfiguration({ env: {} }).rest, {});
+  const config = loadConfiguration({
+    text: stringify({ 'rest.port': '8081', 'rest.bind-address': '0.0.0.0' }),
+    env: {},
+  });
+  assert.deepEqual(config.rest, { port: 8081, address: '0.0.0.0' });
+  assert.equal(loadConfiguration({ env: {}, overrides: ['rest.port=0'] }).rest.port, 0, '0: any free port');
+  assert.throws(() => loadConfiguration({ env: {}, overrides: ['rest.port=70000'] }), /rest\.port/);
+});
+
 test('empty values mean "not set": defaults apply', () => {
   const config = loadConfiguration({ text: 'job:\n  parallelism:\nkafka:\n', env: {} });
   assert.equal(config.job.parallelism, 1);

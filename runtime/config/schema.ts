@@ -210,6 +210,41 @@ const metrics = z
   })
   .strict();
 
+const rest = z
+  .object({
+    port: integer(0, 65_535)
+      .optional()
+      .describe(
+        'JobManager REST API port (docs/rest-api.md); `brook run` serves it only when set; 0: any free port, printed on stderr',
+      ),
+    address: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("the address the REST API binds (Flink's rest.bind-address; default: $POD_IP, else 127.0.0.1)"),
+  })
+  .strict();
+
+const cluster = z
+  .object({
+    controlPort: integer(0, 65_535)
+      .default(6123)
+      .describe(
+        'JobManager control port: TaskManager registration, heartbeats, deployment, checkpoint acknowledgements',
+      ),
+    dataPort: integer(0, 65_535).default(6121).describe('TaskManager data exchange port (0: any free port)'),
+    host: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('the address this process binds and announces to the others (default: $POD_IP, else 127.0.0.1)'),
+    heartbeatInterval: duration({ positive: true }).default(1000).describe('how often TaskManagers heartbeat'),
+    heartbeatTimeout: duration({ positive: true })
+      .default(10_000)
+      .describe('a TaskManager silent this long is lost and its job restarts'),
+  })
+  .strict();
+
 const logging = z
   .object({
     level: logLevel().default('info').describe('the level of every logger'),
@@ -236,6 +271,8 @@ export const configSchema = z
     kafka: kafka.optional().describe('Kafka connection shared by Kafka sources and sinks (default: none)'),
     redis: redis.optional().describe('Redis connection for Redis sinks (default: none)'),
     metrics: metrics.prefault({}),
+    rest: rest.prefault({}),
+    cluster: cluster.prefault({}),
     logging: logging.prefault({}),
     user: z
       .record(z.string(), z.unknown())

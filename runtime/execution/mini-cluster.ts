@@ -2,16 +2,13 @@
 // wired by in-memory channels, and reports the job's end or its first failure.
 import { BrookError } from '../errors.ts';
 import type { SourceSplit, SplitEnumerator } from '../connectors/source.ts';
-import type { JobEdge, JobGraph, JobVertex } from '../graph/job-graph.ts';
+import type { JobEdge, JobGraph } from '../graph/job-graph.ts';
 import type { StreamOperator } from '../operators/operator.ts';
-import { SourceOperator } from '../operators/source-operator.ts';
-import { keyGroupRangeForSubtask } from '../state/key-groups.ts';
+import type { SourceOperator } from '../operators/source-operator.ts';
 import type { ProcessingTimeClock } from '../time/processing-time.ts';
-import { ChainOutput, type Consumers } from './chain-output.ts';
 import { LocalChannel } from './channel.ts';
-import { InputGate } from './input-gate.ts';
-import { RecordWriter } from './record-writer.ts';
-import { Task, type CheckpointAcknowledger } from './task.ts';
+import type { Task } from './task.ts';
+import { buildTask, edgeConnects, networkEdges, type TaskChannels, type TaskRuntime } from './task-builder.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CheckpointCoordinator,
@@ -28,7 +25,6 @@ import { staticSplitEnumerator } from '../connectors/source.ts';
 import type { OperatorSnapshot } from '../operators/operator.ts';
 import { decideRestart, initialRestartState, type RestartStrategy } from '../recovery/restart-strategy.ts';
 import type { StateStoreOpener } from '../state/state-backend.ts';
-import { annotate } from './user-function-error.ts';
 
 export class JobExecutionError extends BrookError {
   constructor(jobName: string, cause: unknown, restartOutcome?: string) {
@@ -52,10 +48,14 @@ export interface MiniClusterOptions {
   signal?: AbortSignal;
   checkpointing?: { settings: CheckpointSettings; storage: CheckpointStorage; jobId: string };
   restartStrategy: RestartStrategy;
+  /** The id of the run's first checkpoint (default: after the restored one's); ids never repeat under a job id. */
+  firstCheckpointId?: number;
   /** State to start from (a savepoint or a checkpoint). */
   restore?: RestorePlan;
   /** Called when a failed job is about to be restarted. */
   onRestart?: (failure: unknown, delayMs: number) => void;
+  /** Called as each attempt starts (0, then one after every restart) with the state it restores; feeds job status. */
+  onAttemptStart?: (attempt: number, restore: RestorePlan | undefined) => void;
   /** Savepoints on request; needs `openStorage` to reach their directories. */
   control?: JobControl;
   openStorage?: (uri: string) => Promise<CheckpointStorage>;
@@ -83,9 +83,7 @@ function createEdgeChannels(edge: JobEdge, capacity: number): EdgeChannels {
   const producers = edge.source.parallelism;
   const consumers = edge.target.parallelism;
   return Array.from({ length: producers }, (_, p) =>
-    Array.from({ length: consumers }, (_, c) =>
-      edge.partitioning.kind === 'forward' && p !== c ? undefined : new LocalChannel(capacity),
-    ),
+    Array.from({ length: consumers }, (_, c) => (edgeConnects(edge, p, c) ? new LocalChannel(capacity) : undefined)),
   );
 }
 
@@ -94,8 +92,11 @@ export async function runOnMiniCluster(graph: JobGraph, options: MiniClusterOpti
   const started = Date.now();
   let restartState = initialRestartState;
   let restore = options.restore;
-  let nextCheckpointId = (restore?.checkpointId ?? 0) + 1;
+  let nextCheckpointId = options.firstCheckpointId ?? (restore?.checkpointId ?? 0) + 1;
+  // A restart restores this run's own newest checkpoint, never one of an earlier run under the same id.
+  const ownCheckpointsFrom = nextCheckpointId;
   for (let attempt = 0; ; attempt++) {
+    options.onAttemptStart?.(attempt, restore);
     const outcome = await runAttempt(graph, options, restore, nextCheckpointId);
     nextCheckpointId = outcome.nextCheckpointId;
     if (outcome.failure === undefined) {
@@ -121,7 +122,7 @@ export async function runOnMiniCluster(graph: JobGraph, options: MiniClusterOpti
       await deleteCheckpointsOnCancellation(options);
       throw new JobCancelledError(graph.jobName);
     }
-    restore = (await latestRestorePlan(graph, options)) ?? restore;
+    restore = (await latestRestorePlan(graph, options, ownCheckpointsFrom)) ?? restore;
   }
 }
 
@@ -135,6 +136,7 @@ async function deleteCheckpointsOnCancellation(options: MiniClusterOptions): Pro
 export async function latestRestorePlan(
   graph: JobGraph,
   options: Pick<MiniClusterOptions, 'checkpointing'>,
+  minCheckpointId = 0,
 ): Promise<RestorePlan | undefined> {
   const checkpointing = options.checkpointing;
   if (!checkpointing) return undefined;
@@ -144,9 +146,14 @@ export async function latestRestorePlan(
     allowNonRestoredState: false,
   };
   let plan: RestorePlan | undefined;
-  await chooseCheckpointToRestore(checkpointing.storage, checkpointing.jobId, async (metadata, directory) => {
-    plan = await planRestore(checkpointing.storage, directory, metadata, job);
-  });
+  await chooseCheckpointToRestore(
+    checkpointing.storage,
+    checkpointing.jobId,
+    async (metadata, directory) => {
+      plan = await planRestore(checkpointing.storage, directory, metadata, job);
+    },
+    minCheckpointId,
+  );
   return plan;
 }
 
@@ -164,10 +171,24 @@ async function runAttempt(
   restore: RestorePlan | undefined,
   firstCheckpointId: number,
 ): Promise<AttemptOutcome> {
-  const networkEdges = graph.edges.filter((e) => graph.vertexOf.get(e.source) !== graph.vertexOf.get(e.target));
   const channels = new Map<JobEdge, EdgeChannels>(
-    networkEdges.map((e) => [e, createEdgeChannels(e, options.channelCapacity)]),
+    networkEdges(graph).map((e) => [e, createEdgeChannels(e, options.channelCapacity)]),
   );
+  const taskChannels: TaskChannels = {
+    outputs: (edge, p) => channels.get(edge)![p]!.filter((c): c is LocalChannel => c !== undefined),
+    inputs: (edge, c) =>
+      channels
+        .get(edge)!
+        .map((row) => row[c])
+        .filter((ch): ch is LocalChannel => ch !== undefined),
+  };
+  const taskRuntime: TaskRuntime = {
+    clock: options.clock,
+    autoWatermarkIntervalMs: options.autoWatermarkIntervalMs,
+    checkpointing: options.checkpointing !== undefined,
+    alignBarriers: options.checkpointing?.settings.mode !== 'at-least-once',
+    openStateStores: options.openStateStores,
+  };
   const operatorsByUid = new Map<string, StreamOperator[]>();
   const tasks: Task[] = [];
   const coordinated: CoordinatedTask[] = [];
@@ -195,7 +216,14 @@ async function runAttempt(
       const checkpoints = {
         acknowledge: (id: number, snapshots: OperatorSnapshot[]) => coordinator.acknowledge(view, id, snapshots),
       };
-      const task = createTask(graph, vertex, subtask, channels, options, operatorsByUid, sourceReaders, checkpoints);
+      const built = buildTask(graph, vertex, subtask, taskChannels, taskRuntime, checkpoints);
+      const task = built.task;
+      for (const { node, operator } of built.operators)
+        operatorsByUid.set(node.uid, [...(operatorsByUid.get(node.uid) ?? []), operator]);
+      if (built.source) {
+        const nodeId = vertex.nodes[0]!.id;
+        sourceReaders.set(nodeId, [...(sourceReaders.get(nodeId) ?? []), built.source]);
+      }
       const view: CoordinatedTask = {
         subtask,
         operators: vertex.nodes.map((n) => ({ uid: n.uid, name: n.name, parallelism: n.parallelism })),
@@ -318,111 +346,4 @@ async function startEnumerator(
   }
   readers.forEach((_, subtask) => enumerator.addReader(subtask));
   return enumerator;
-}
-
-function createTask(
-  graph: JobGraph,
-  vertex: JobVertex,
-  subtask: number,
-  channels: Map<JobEdge, EdgeChannels>,
-  options: MiniClusterOptions,
-  operatorsByUid: Map<string, StreamOperator[]>,
-  sourceReaders: Map<number, SourceOperator[]>,
-  checkpoints: CheckpointAcknowledger,
-): Task {
-  const operators = vertex.nodes.map((node) => {
-    const t = node.transformation;
-    const operator =
-      t.kind === 'source'
-        ? new SourceOperator(t.source, t.watermarkStrategy, options.autoWatermarkIntervalMs)
-        : t.createOperator();
-    operatorsByUid.set(node.uid, [...(operatorsByUid.get(node.uid) ?? []), operator]);
-    if (operator instanceof SourceOperator)
-      sourceReaders.set(node.id, [...(sourceReaders.get(node.id) ?? []), operator]);
-    return operator;
-  });
-  const operatorOf = new Map(vertex.nodes.map((node, i) => [node, operators[i]!]));
-  const allWriters: RecordWriter[] = [];
-  const taskRef: { current?: Task } = {};
-
-  vertex.nodes.forEach((node, i) => {
-    const operator = operators[i]!;
-    const main: Consumers = { operators: [], writers: [] };
-    const side = new Map<string, Consumers>();
-    const downstreamOperators: StreamOperator[] = [];
-    const downstreamWriters: RecordWriter[] = [];
-    for (const edge of graph.edges.filter((e) => e.source === node)) {
-      const consumers = edge.sideOutputTag
-        ? (side.get(edge.sideOutputTag.id) ??
-          side.set(edge.sideOutputTag.id, { operators: [], writers: [] }).get(edge.sideOutputTag.id)!)
-        : main;
-      const chained = operatorOf.get(edge.target);
-      if (chained && graph.vertexOf.get(edge.target) === vertex) {
-        consumers.operators.push(chained);
-        downstreamOperators.push(chained);
-      } else {
-        const row = channels.get(edge)![subtask]!.filter((c): c is LocalChannel => c !== undefined);
-        const writer = new RecordWriter(row, edge.partitioning, {
-          subtaskIndex: subtask,
-          maxParallelism: graph.maxParallelism,
-        });
-        consumers.writers.push(writer);
-        downstreamWriters.push(writer);
-        allWriters.push(writer);
-      }
-    }
-    operator.setup({
-      jobName: graph.jobName,
-      operatorName: node.name,
-      operatorUid: node.uid,
-      subtaskIndex: subtask,
-      parallelism: node.parallelism,
-      maxParallelism: graph.maxParallelism,
-      keyGroupRange: keyGroupRangeForSubtask(graph.maxParallelism, node.parallelism, subtask),
-      output: new ChainOutput(main, side, downstreamOperators, downstreamWriters),
-      clock: options.clock,
-      checkpointing: options.checkpointing !== undefined,
-      openStateStores:
-        options.openStateStores &&
-        (() => options.openStateStores!({ jobName: graph.jobName, operatorUid: node.uid, subtask })),
-      scheduleAt: (timestamp, callback) =>
-        options.clock.schedule(timestamp, () =>
-          taskRef.current!.mail(() => {
-            try {
-              callback();
-            } catch (error) {
-              throw annotate(error, operator, 'in a processing-time timer');
-            }
-          }),
-        ),
-    });
-  });
-
-  const head = vertex.nodes[0]!;
-  const gates = ([1, 2] as const)
-    .map((inputIndex) => {
-      const inputEdges = graph.edges.filter((e) => e.target === head && e.inputIndex === inputIndex);
-      if (inputEdges.length === 0) return undefined;
-      return new InputGate(
-        inputEdges.flatMap((edge) =>
-          channels
-            .get(edge)!
-            .map((row) => row[subtask])
-            .filter((c): c is LocalChannel => c !== undefined),
-        ),
-        options.checkpointing?.settings.mode !== 'at-least-once',
-      );
-    })
-    .filter((g): g is InputGate => g !== undefined);
-
-  taskRef.current = new Task({
-    name: vertex.name,
-    subtaskIndex: subtask,
-    operators,
-    gates,
-    writers: allWriters,
-    checkpoints,
-    alignBarriers: options.checkpointing?.settings.mode !== 'at-least-once',
-  });
-  return taskRef.current;
 }

@@ -203,6 +203,32 @@ export class DataExchange {
     return channel;
   }
 
+  /** Drops the channels whose id starts with `prefix` (those of an attempt that ended). */
+  forget(prefix: string): void {
+    for (const id of [...this.inputs.keys()]) if (id.startsWith(prefix)) this.inputs.delete(id);
+    for (const id of [...this.earlyOpens.keys()]) if (id.startsWith(prefix)) this.earlyOpens.delete(id);
+    for (const connection of this.connections.values()) {
+      void connection.then(
+        ({ outputs }) => {
+          for (const id of [...outputs.keys()]) if (id.startsWith(prefix)) outputs.delete(id);
+        },
+        () => {},
+      );
+    }
+  }
+
+  /** Wakes producers waiting for credit on channels whose id starts with `prefix` (their tasks are cancelled). */
+  releaseOutputs(prefix: string): void {
+    for (const connection of this.connections.values()) {
+      void connection.then(
+        ({ outputs }) => {
+          for (const [id, output] of outputs) if (id.startsWith(prefix)) output.release();
+        },
+        () => {},
+      );
+    }
+  }
+
   async close(): Promise<void> {
     for (const socket of this.accepted) socket.destroy();
     for (const connection of this.connections.values()) (await connection.catch(() => undefined))?.socket.end();

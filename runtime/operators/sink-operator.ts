@@ -71,7 +71,11 @@ export class SinkOperator extends StreamOperator {
   override snapshotState(checkpointId: number): OperatorSnapshot {
     if (this.committablesAtEnd.length > 0) {
       // The first checkpoint after the end of input (Task.snapshotFinished) carries the last commits.
-      this.pendingCommits.set(checkpointId, this.committablesAtEnd);
+      // Merged: the same checkpoint may already hold what this sink pre-committed at its barrier.
+      this.pendingCommits.set(checkpointId, [
+        ...(this.pendingCommits.get(checkpointId) ?? []),
+        ...this.committablesAtEnd,
+      ]);
       this.committablesAtEnd = [];
     }
     if (isStatefulWriter(this.writer)) {

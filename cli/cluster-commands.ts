@@ -1,0 +1,126 @@
+// `brook jobmanager` and `brook taskmanager`: the two processes of a
+// distributed job (what the JobManager and TaskManager pods run).
+import { loadConfiguration } from '../runtime/config/loader.ts';
+import type { Configuration } from '../runtime/config/configuration.ts';
+import type { BrookConfig } from '../runtime/config/schema.ts';
+import { JobManager } from '../runtime/cluster/job-manager.ts';
+import { JobModuleError } from '../runtime/cluster/job-module.ts';
+import { TaskManager } from '../runtime/cluster/task-manager.ts';
+import { MiniClusterBackend } from '../runtime/cluster/mini-cluster-backend.ts';
+import { startRestServer } from '../runtime/cluster/rest/server.ts';
+import { defaultSavepointDir } from '../runtime/config/apply.ts';
+import { describeCauseChain } from '../runtime/errors.ts';
+import { jobNameOf } from './run.ts';
+import { UsageError } from './usage-error.ts';
+
+/** How long an ended JobManager keeps its REST API up for clients still polling a savepoint or stop. */
+const RESULT_GRACE_MS = 5_000;
+
+interface ConfigurationFlags {
+  config?: string;
+  env?: string;
+  set?: string[];
+}
+
+/** Where this process binds and what it announces: `cluster.host`, else $POD_IP (DESIGN.md), else loopback. */
+export function clusterHost(config: Configuration): string {
+  return config.cluster.host ?? (process.env.POD_IP || '127.0.0.1');
+}
+
+/** The enumerable settings only: the plain data every TaskManager rebuilds the job from. */
+function plainSettings(config: Configuration): BrookConfig {
+  return structuredClone({ ...config }) as unknown as BrookConfig;
+}
+
+export async function runJobManager(flags: ConfigurationFlags & { job: string }, jobArgs: string[]): Promise<number> {
+  const config = loadConfiguration({
+    file: flags.config,
+    profile: flags.env,
+    overrides: flags.set ?? [],
+    defaults: { job: { name: jobNameOf(flags.job) } },
+  });
+  const name = config.job.name ?? jobNameOf(flags.job);
+  const host = clusterHost(config);
+  const jobManager = new JobManager({
+    job: { path: flags.job, args: jobArgs, name, settings: plainSettings(config) },
+    controlHost: host,
+    controlPort: config.cluster.controlPort,
+    heartbeatIntervalMs: config.cluster.heartbeatInterval,
+    heartbeatTimeoutMs: config.cluster.heartbeatTimeout,
+  });
+  let tracker;
+  try {
+    tracker = await jobManager.prepare();
+  } catch (error) {
+    if (error instanceof JobModuleError) throw new UsageError(`brook jobmanager: ${error.message}`);
+    throw error;
+  }
+  const control = await jobManager.listen();
+  console.error(
+    `brook jobmanager: job '${name}' (${jobManager.jobId}), control port at ${control.host}:${control.port}`,
+  );
+  const backend = new MiniClusterBackend({
+    tracker,
+    control: jobManager.control,
+    cancel: () => jobManager.cancel(),
+    defaultSavepointDir: config.savepoints.dir ?? defaultSavepointDir(),
+    taskManagers: () => jobManager.taskManagerInfo(),
+  });
+  // The JobManager serves its REST API on 8081 unless told otherwise (DESIGN.md).
+  const rest = await startRestServer({ backend, port: config.rest.port ?? 8081, address: config.rest.address ?? host });
+  console.error(`brook jobmanager: REST API at ${rest.url}`);
+  // SIGTERM (a pod deleted, the operator's last-state upgrade) leaves the job to be resumed from its latest
+  // checkpoint by the next JobManager: exit without cancelling, as Flink suspends a job on JobManager shutdown.
+  const onTerm = () => {
+    console.error(`brook jobmanager: terminated; job '${name}' is suspended (its checkpoints are kept)`);
+    process.exit(143);
+  };
+  process.once('SIGTERM', onTerm);
+  process.once('SIGINT', onTerm);
+  try {
+    const result = await jobManager.run();
+    if (result.state === 'FINISHED') {
+      if (result.savepoint) {
+        console.error(`brook jobmanager: job '${name}' stopped with savepoint ${result.savepoint}`);
+        console.log(result.savepoint);
+      } else console.error(`brook jobmanager: job '${name}' finished (${result.restarts} restarts)`);
+      return 0;
+    }
+    if (result.state === 'CANCELED') {
+      console.error(`brook jobmanager: job '${name}' cancelled`);
+      return 130;
+    }
+    console.error(`brook jobmanager: ${describeCauseChain(result.failure)}`);
+    return 1;
+  } finally {
+    process.removeListener('SIGTERM', onTerm);
+    process.removeListener('SIGINT', onTerm);
+    // Clients polling a savepoint or stop get their result before the API goes away.
+    await rest.triggers.whenResultsDelivered(RESULT_GRACE_MS);
+    await rest.close();
+    await jobManager.close();
+  }
+}
+
+export async function runTaskManager(flags: ConfigurationFlags & { jobmanager: string }): Promise<number> {
+  const config = loadConfiguration({ file: flags.config, profile: flags.env, overrides: flags.set ?? [] });
+  const [jmHost, jmPort] = flags.jobmanager.split(':') as [string, string];
+  const host = clusterHost(config);
+  const taskManager = new TaskManager({
+    jobManager: { host: jmHost, port: Number(jmPort) },
+    dataHost: host,
+    dataPort: config.cluster.dataPort,
+  });
+  const data = await taskManager.start();
+  console.error(
+    `brook taskmanager ${taskManager.id}: data exchange at ${data.host}:${data.port}, JobManager ${flags.jobmanager}`,
+  );
+  // A TaskManager runs until it is stopped: its jobs come and go with the JobManager.
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', () => resolve());
+    process.once('SIGINT', () => resolve());
+  });
+  console.error(`brook taskmanager ${taskManager.id}: stopping`);
+  await taskManager.stop();
+  return 0;
+}

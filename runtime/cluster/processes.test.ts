@@ -1,0 +1,191 @@
+// A JobManager and three TaskManagers as separate `brook` processes on
+// loopback: each count is committed exactly once, also when a TaskManager or
+// the JobManager is killed with SIGKILL mid-run and a new one takes its place.
+import { strict as assert } from 'node:assert';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { after, describe, it } from 'node:test';
+import { BrookProcess } from '../testing/brook-process.ts';
+import { waitUntil } from '../testing/wait-until.ts';
+import { committedOutput, exactlyOnceProblems } from './fixtures/running-count-output.ts';
+
+const JOB = new URL('./fixtures/running-count-job.ts', import.meta.url).pathname;
+
+function completedCheckpoints(checkpointDir: string, jobId: string): number {
+  const dir = join(checkpointDir, jobId);
+  if (!existsSync(dir)) return 0;
+  return readdirSync(dir).filter((name) => existsSync(join(dir, name, '_metadata'))).length;
+}
+
+class Cluster {
+  readonly jobId = randomUUID().replaceAll('-', '');
+  jobManager!: BrookProcess;
+  controlPort = 0;
+  restUrl = '';
+  readonly taskManagers: BrookProcess[] = [];
+  private started = 0;
+
+  constructor(
+    readonly dir: string,
+    readonly records: number,
+    readonly rate: number,
+  ) {}
+
+  async startJobManager(parallelism: number, extra: string[] = []): Promise<void> {
+    this.jobManager = new BrookProcess(`jobmanager ${++this.started}`, [
+      'jobmanager',
+      '--job',
+      JOB,
+      '--set',
+      `job.parallelism=${parallelism}`,
+      '--set',
+      `job.id=${this.jobId}`,
+      '--set',
+      'cluster.controlPort=0',
+      '--set',
+      'rest.port=0',
+      '--set',
+      'cluster.heartbeatInterval=200',
+      '--set',
+      'cluster.heartbeatTimeout=3000',
+      '--set',
+      'checkpoints.interval=300',
+      '--set',
+      `checkpoints.dir=file://${this.dir}/checkpoints`,
+      '--set',
+      'restartStrategy.type=fixed-delay',
+      '--set',
+      'restartStrategy.delay=200',
+      ...extra,
+      '--',
+      `${this.dir}/out`,
+      String(this.records),
+      String(this.rate),
+    ]);
+    const match = await this.jobManager.waitFor(/control port at 127\.0\.0\.1:(\d+)/);
+    this.controlPort = Number(match[1]);
+    this.restUrl = (await this.jobManager.waitFor(/REST API at (http:\S+)/))[1]!;
+  }
+
+  startTaskManager(): BrookProcess {
+    const tm = new BrookProcess(`taskmanager ${this.taskManagers.length + 1}`, [
+      'taskmanager',
+      '--jobmanager',
+      `127.0.0.1:${this.controlPort}`,
+      '--set',
+      'cluster.dataPort=0',
+    ]);
+    this.taskManagers.push(tm);
+    return tm;
+  }
+
+  checkpoints(): number {
+    return completedCheckpoints(join(this.dir, 'checkpoints'), this.jobId);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.jobManager, ...this.taskManagers].map((p) => p?.kill('SIGKILL')));
+  }
+
+  logs(): string {
+    return [this.jobManager, ...this.taskManagers].map((p) => `--- ${p.label}\n${p.stderr}`).join('\n');
+  }
+}
+
+describe('brook jobmanager and brook taskmanager processes', () => {
+  const dirs: string[] = [];
+  after(async () => {
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+
+  async function cluster(records: number, rate: number): Promise<Cluster> {
+    const dir = await mkdtemp(join(tmpdir(), 'brook-processes-'));
+    dirs.push(dir);
+    return new Cluster(dir, records, rate);
+  }
+
+  async function expectExactlyOnce(c: Cluster): Promise<void> {
+    const exit = await c.jobManager.exited;
+    assert.equal(exit.code, 0, c.logs());
+    const output = await committedOutput(join(c.dir, 'out'));
+    assert.deepEqual(exactlyOnceProblems(output, c.records), [], c.logs());
+    assert.equal(output.length, c.records);
+  }
+
+  it('a TaskManager killed with SIGKILL mid-run is replaced and every count is committed exactly once', async () => {
+    const c = await cluster(24_000, 4000);
+    try {
+      await c.startJobManager(3);
+      for (let i = 0; i < 3; i++) c.startTaskManager();
+      await waitUntil(() => c.checkpoints() > 0, 'a checkpoint completed', 30_000);
+      const victim = c.taskManagers[1]!;
+      await victim.kill('SIGKILL');
+      c.startTaskManager();
+      await c.jobManager.waitFor(/attempt 1 failed, restarting/);
+      await expectExactlyOnce(c);
+      assert.match(c.jobManager.stderr, /deploying attempt 2/);
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it('stop with a savepoint at 3 TaskManagers through the REST API, start at 2 from it: every count exactly once', async () => {
+    const c = await cluster(24_000, 4000);
+    try {
+      await c.startJobManager(3);
+      for (let i = 0; i < 3; i++) c.startTaskManager();
+      await waitUntil(() => c.checkpoints() > 0, 'a checkpoint completed', 30_000);
+      const jobs = (await (await fetch(`${c.restUrl}/jobs`)).json()) as { jobs: { id: string; status: string }[] };
+      assert.deepEqual(jobs.jobs, [{ id: c.jobId, status: 'RUNNING' }]);
+      const stop = new BrookProcess('brook stop', [
+        'stop',
+        c.jobId,
+        '--jobmanager',
+        c.restUrl,
+        '--target-directory',
+        `file://${c.dir}/savepoints`,
+      ]);
+      assert.equal((await stop.exited).code, 0, stop.stderr);
+      const savepoint = stop.stdout.trim();
+      assert.match(savepoint, /^file:\/\/.*savepoints\/savepoint-/);
+      assert.equal((await c.jobManager.exited).code, 0, c.logs());
+      await Promise.all(c.taskManagers.map((tm) => tm.kill('SIGTERM')));
+      c.taskManagers.length = 0;
+      // The same job id: an ended job is not resumed from its checkpoints, the savepoint is the start.
+      await c.startJobManager(2, ['--set', `execution.savepoint.path=${savepoint}`]);
+      for (let i = 0; i < 2; i++) c.startTaskManager();
+      await c.jobManager.waitFor(/starting job [0-9a-f]+ from savepoint/);
+      await expectExactlyOnce(c);
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it('a JobManager killed with SIGKILL is started again and resumes from the latest checkpoint', async () => {
+    const c = await cluster(24_000, 4000);
+    try {
+      await c.startJobManager(3);
+      for (let i = 0; i < 3; i++) c.startTaskManager();
+      await waitUntil(() => c.checkpoints() > 0, 'a checkpoint completed', 30_000);
+      await c.jobManager.kill('SIGKILL');
+      const firstLog = c.jobManager.stderr;
+      // The TaskManagers stay: they register again with the new JobManager on the same port.
+      const port = c.controlPort;
+      await c.startJobManager(3, []);
+      assert.notEqual(c.controlPort, 0);
+      // A new control port: tell the TaskManagers by restarting them (a pod gets the Service's stable address).
+      if (c.controlPort !== port) {
+        await Promise.all(c.taskManagers.map((tm) => tm.kill('SIGKILL')));
+        for (let i = 0; i < 3; i++) c.startTaskManager();
+      }
+      await c.jobManager.waitFor(/resuming job [0-9a-f]+ from checkpoint/);
+      await expectExactlyOnce(c);
+      assert.doesNotMatch(firstLog, /finished/);
+    } finally {
+      await c.stop();
+    }
+  });
+});

@@ -1,0 +1,144 @@
+// `brook taskmanager`: connects to the JobManager (retrying until it answers),
+// registers its data-exchange address, heartbeats, and runs the attempts the
+// JobManager deploys. When the JobManager goes away the running attempt is
+// stopped and the TaskManager registers again with whichever JobManager comes
+// back (a restarted JobManager resumes the job from its latest checkpoint).
+import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DataExchange, type Address } from '../network/data-exchange.ts';
+import { ControlConnection } from './control-connection.ts';
+import type { JobManagerMessage, TaskManagerMessage } from './messages.ts';
+import { SlotAttempt } from './slot-attempt.ts';
+
+export interface TaskManagerOptions {
+  jobManager: Address;
+  /** Where the data exchange listens (port 6121 in a pod; 0 picks a free port). */
+  dataHost: string;
+  dataPort: number;
+  taskManagerId?: string;
+  /** How long to wait between connection attempts to the JobManager. */
+  reconnectDelayMs?: number;
+  log?: (message: string) => void;
+}
+
+export class TaskManager {
+  readonly id: string;
+  private readonly exchange = new DataExchange();
+  private dataAddress: Address | undefined;
+  private connection: ControlConnection<JobManagerMessage, TaskManagerMessage> | undefined;
+  private attempt: SlotAttempt | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private readonly log: (message: string) => void;
+  private loop: Promise<void> | undefined;
+
+  constructor(private readonly options: TaskManagerOptions) {
+    this.id = options.taskManagerId ?? `tm-${randomUUID().slice(0, 8)}`;
+    this.log = options.log ?? ((message) => console.error(`brook taskmanager ${this.id}: ${message}`));
+  }
+
+  /** Starts the data exchange and the connect-register-run loop; resolves with the data address. */
+  async start(): Promise<Address> {
+    this.dataAddress = await this.exchange.listen(this.options.dataHost, this.options.dataPort);
+    this.loop = this.connectLoop();
+    return this.dataAddress;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.heartbeat);
+    this.connection?.destroy('the TaskManager stopped');
+    await this.attempt?.abandon();
+    await this.loop;
+    await this.exchange.close();
+  }
+
+  private async connectLoop(): Promise<void> {
+    const { jobManager } = this.options;
+    let lastError = '';
+    while (!this.stopped) {
+      const lost = await this.session().catch((error: unknown) => (error as Error).message);
+      if (this.stopped) return;
+      if (lost !== lastError) this.log(`JobManager ${jobManager.host}:${jobManager.port}: ${lost}; retrying`);
+      lastError = lost;
+      await sleep(this.options.reconnectDelayMs ?? 1000);
+    }
+  }
+
+  /** One connection to the JobManager; resolves with why it ended. */
+  private session(): Promise<string> {
+    const { jobManager } = this.options;
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host: jobManager.host, port: jobManager.port });
+      socket.once('error', (error) => reject(new Error(`cannot connect: ${error.message}`)));
+      socket.once('connect', () => {
+        socket.removeAllListeners('error');
+        const connection = new ControlConnection<JobManagerMessage, TaskManagerMessage>(socket, (message) =>
+          this.onMessage(message),
+        );
+        this.connection = connection;
+        connection.onClose((reason) => {
+          clearInterval(this.heartbeat);
+          this.connection = undefined;
+          // Without a JobManager nobody coordinates the attempt: stop it (its state is in the last checkpoint).
+          const attempt = this.attempt;
+          this.attempt = undefined;
+          void attempt?.abandon().finally(() => resolve(`connection lost (${reason})`));
+          if (!attempt) resolve(`connection lost (${reason})`);
+        });
+        connection.send({ type: 'register', taskManagerId: this.id, dataAddress: this.dataAddress!, slots: 1 });
+      });
+    });
+  }
+
+  private send(message: TaskManagerMessage): void {
+    this.connection?.send(message);
+  }
+
+  private onMessage(message: JobManagerMessage): void {
+    if (message.type === 'registered') {
+      this.log(`registered with JobManager ${this.options.jobManager.host}:${this.options.jobManager.port}`);
+      clearInterval(this.heartbeat);
+      this.heartbeat = setInterval(() => this.send({ type: 'heartbeat' }), message.heartbeatIntervalMs);
+      this.heartbeat.unref();
+      return;
+    }
+    if (message.type === 'deploy') {
+      void this.deploy(message.deployment);
+      return;
+    }
+    const attempt = this.attempt;
+    // Messages of an attempt that already ended here are late: nothing to do.
+    if (!attempt || attempt.attempt !== message.attempt) return;
+    switch (message.type) {
+      case 'checkpoint-target':
+        return attempt.checkpointTarget(message.checkpointId, message.storageUri, message.directory);
+      case 'trigger':
+        return attempt.trigger(message.task, message.checkpointId, message.stop);
+      case 'checkpoint-complete':
+        return attempt.checkpointComplete(message.task, message.checkpointId);
+      case 'resume-after-failed-stop':
+        return attempt.resumeAfterFailedStop(message.task, message.checkpointId);
+      case 'snapshot-finished':
+        return attempt.snapshotFinished(message.task, message.checkpointId);
+      case 'add-splits':
+        return attempt.addSplits(message.task, message.splits);
+      case 'no-more-splits':
+        return attempt.noMoreSplits(message.task);
+      case 'end-attempt':
+        void attempt.end(message.end).finally(() => {
+          if (this.attempt === attempt) this.attempt = undefined;
+        });
+    }
+  }
+
+  private async deploy(deployment: SlotAttempt['deployment']): Promise<void> {
+    // A JobManager deploys only after the previous attempt ended everywhere; be safe anyway.
+    await this.attempt?.abandon();
+    const attempt = new SlotAttempt(deployment, this.exchange, (m) => this.send(m), this.log);
+    this.attempt = attempt;
+    this.log(`running attempt ${deployment.attempt} of job ${deployment.jobId} in slot ${deployment.slot}`);
+    await attempt.start();
+  }
+}

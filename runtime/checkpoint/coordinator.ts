@@ -48,8 +48,8 @@ export interface CoordinatedTask {
   operators: { uid: string; name: string; parallelism: number }[];
   isSource: boolean;
   isFinished(): boolean;
-  /** `stop`: the barrier of a stop-with-savepoint, after which the task halts. */
-  trigger(checkpointId: number, stop: boolean): void;
+  /** `stop`: the barrier of a stop-with-savepoint, after which the task halts; `drain`: event time ends first. */
+  trigger(checkpointId: number, stop: boolean, drain: boolean): void;
   notifyComplete(checkpointId: number): void;
   /** The stop-with-savepoint `checkpointId` failed: halted tasks carry on. */
   resumeAfterFailedStop(checkpointId: number): void;
@@ -102,6 +102,8 @@ interface Target {
   notify: boolean;
   /** Stop-with-savepoint: tasks halt after the barrier. */
   stop: boolean;
+  /** With `stop`: sources end event time (MAX_WATERMARK) before the barrier (Flink's --drain). */
+  drain?: boolean;
   done?: { resolve(result: { uri: string; checkpointId: number }): void; reject(error: Error): void };
 }
 
@@ -164,6 +166,7 @@ export class CheckpointCoordinator {
     storage: CheckpointStorage,
     directory: string,
     stop: boolean,
+    drain = false,
   ): Promise<{ uri: string; checkpointId: number }> {
     return new Promise((resolve, reject) => {
       const attempt = () => {
@@ -175,7 +178,7 @@ export class CheckpointCoordinator {
         }
         if (this.pending) return void setTimeout(attempt, 10);
         // Intermediate savepoints commit nothing (as in Flink); the caller of a stop-with-savepoint commits once tasks halted.
-        this.begin({ storage, directory, kind: 'savepoint', notify: false, stop, done: { resolve, reject } });
+        this.begin({ storage, directory, kind: 'savepoint', notify: false, stop, drain, done: { resolve, reject } });
       };
       attempt();
     });
@@ -236,7 +239,7 @@ export class CheckpointCoordinator {
     for (const task of this.tasks) {
       // Finished tasks take part with their final state; barriers start at the sources still running.
       if (task.isFinished()) this.acknowledgeFinished(task, id);
-      else if (task.isSource) task.trigger(id, target.stop);
+      else if (task.isSource) task.trigger(id, target.stop, target.drain ?? false);
     }
   }
 

@@ -6,16 +6,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { configSchema } from '../config/schema.ts';
+import { describeCauseChain } from '../errors.ts';
 import { JobManager } from './job-manager.ts';
 import { TaskManager } from './task-manager.ts';
 import { committedOutput, exactlyOnceProblems } from './fixtures/running-count-output.ts';
 
 const JOB = new URL('./fixtures/running-count-job.ts', import.meta.url).pathname;
+const UNSERIALIZABLE_JOB = new URL('./fixtures/unserializable-job.ts', import.meta.url).pathname;
 const quiet = process.env.KEEP ? (m: string) => console.error(m) : () => {};
 
-async function startCluster(taskManagers: number, settings: object, args: string[]) {
+async function startCluster(taskManagers: number, settings: object, args: string[], path = JOB) {
   const jobManager = new JobManager({
-    job: { path: JOB, args, name: 'running-count', settings: configSchema.parse(settings) },
+    job: { path, args, name: 'running-count', settings: configSchema.parse(settings) },
     controlHost: '127.0.0.1',
     controlPort: 0,
     heartbeatIntervalMs: 100,
@@ -63,6 +65,21 @@ describe('JobManager with TaskManagers on loopback', () => {
       const output = await committedOutput(`${dir}/out`);
       assert.deepEqual(exactlyOnceProblems(output, records), []);
       assert.equal(output.length, records);
+    } finally {
+      await Promise.all(tms.map((tm) => tm.stop()));
+      await jobManager.close();
+    }
+  });
+
+  it('fails at the first record that cannot cross to another TaskManager, naming the operator and the record', async () => {
+    const { jobManager, tms } = await startCluster(2, { job: { parallelism: 2 } }, [], UNSERIALIZABLE_JOB);
+    try {
+      const result = await jobManager.run();
+      assert.equal(result.state, 'FAILED');
+      const message = describeCauseChain(result.failure);
+      assert.match(message, /output of operator 'attach a callback' to 'Map' on another TaskManager/);
+      assert.match(message, /on record \{ n: \d+, describe: \[Function: describe\] \}/);
+      assert.match(message, /could not be cloned/);
     } finally {
       await Promise.all(tms.map((tm) => tm.stop()));
       await jobManager.close();

@@ -115,7 +115,8 @@ export class DistributedAttempt implements AttemptMessages {
       operators: vertex.nodes.map((n) => ({ uid: n.uid, name: n.name, parallelism: n.parallelism })),
       isSource: vertex.nodes[0]!.transformation.kind === 'source',
       isFinished: () => task.finished,
-      trigger: (checkpointId, stop) => tm.send({ type: 'trigger', attempt, task: ref, checkpointId, stop }),
+      trigger: (checkpointId, stop, drain) =>
+        tm.send({ type: 'trigger', attempt, task: ref, checkpointId, stop, drain }),
       notifyComplete: (checkpointId) => tm.send({ type: 'checkpoint-complete', attempt, task: ref, checkpointId }),
       resumeAfterFailedStop: (checkpointId) =>
         tm.send({ type: 'resume-after-failed-stop', attempt, task: ref, checkpointId }),
@@ -186,9 +187,9 @@ export class DistributedAttempt implements AttemptMessages {
     const onAbort = () => this.fail(new JobCancelledError(ctx.graph.jobName));
     ctx.signal.addEventListener('abort', onAbort);
     if (ctx.signal.aborted) onAbort();
-    ctx.control.attach(async (uri, stop) => {
+    ctx.control.attach(async (uri, stop, drain) => {
       const { parent, name } = splitDirectoryUri(uri);
-      const savepoint = await this.coordinator.triggerSavepoint(await ctx.openStorage(parent), name, stop);
+      const savepoint = await this.coordinator.triggerSavepoint(await ctx.openStorage(parent), name, stop, drain);
       if (stop) {
         this.stoppedWithSavepoint = savepoint;
         this.wakeUp();

@@ -95,7 +95,7 @@ export type JobManagerMessage =
   | { type: 'deploy'; deployment: Deployment }
   /** Checkpoint `checkpointId` is written to `directory` of the storage at `storageUri`. */
   | { type: 'checkpoint-target'; attempt: number; checkpointId: number; storageUri: string; directory: string }
-  | { type: 'trigger'; attempt: number; task: TaskRef; checkpointId: number; stop: boolean }
+  | { type: 'trigger'; attempt: number; task: TaskRef; checkpointId: number; stop: boolean; drain: boolean }
   | { type: 'checkpoint-complete'; attempt: number; task: TaskRef; checkpointId: number }
   | { type: 'resume-after-failed-stop'; attempt: number; task: TaskRef; checkpointId: number }
   /** A finished task's part of a checkpoint: it writes its final state and acknowledges. */

@@ -4,7 +4,6 @@
 // process is its one TaskManager; a JobManager lists its registered ones.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { BrookError } from '../errors.ts';
 import type { JobControl } from '../execution/job-control.ts';
 import { isTerminal } from './job-status.ts';
 import type { JobStatusTracker } from './job-status-tracker.ts';
@@ -32,15 +31,6 @@ export interface LocalJob {
 /** Flink's savepoint directory name: `savepoint-<first 6 characters of the job id>-<12 random hex>`. */
 export function savepointDirectory(targetDirectory: string, jobId: string): string {
   return `${targetDirectory.replace(/\/+$/, '')}/savepoint-${jobId.slice(0, 6)}-${randomBytes(6).toString('hex')}`;
-}
-
-export class DrainUnsupportedError extends BrookError {
-  constructor() {
-    super(
-      'BROOK_DRAIN_UNSUPPORTED',
-      'stop with drain is not supported by the mini-cluster yet (it cannot end the input with MAX_WATERMARK); the job keeps running: stop it without drain',
-    );
-  }
 }
 
 export class MiniClusterBackend implements JobsBackend {
@@ -85,9 +75,9 @@ export class MiniClusterBackend implements JobsBackend {
 
   async stopWithSavepoint(jobId: string, request: { targetDirectory?: string; drain: boolean }): Promise<string> {
     this.running(jobId);
-    if (request.drain) throw new DrainUnsupportedError();
     return this.job.control.stopWithSavepoint(
       savepointDirectory(request.targetDirectory ?? this.job.defaultSavepointDir, jobId),
+      { drain: request.drain },
     );
   }
 

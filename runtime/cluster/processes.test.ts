@@ -132,6 +132,23 @@ describe('brook jobmanager and brook taskmanager processes', () => {
     }
   });
 
+  it('a TaskManager that stops heartbeating (SIGSTOP) is declared lost after the timeout and replaced', async () => {
+    const c = await cluster(24_000, 4000);
+    try {
+      await c.startJobManager(3);
+      for (let i = 0; i < 3; i++) c.startTaskManager();
+      await waitUntil(() => c.checkpoints() > 0, 'a checkpoint completed', 30_000);
+      const frozen = c.taskManagers[2]!;
+      frozen.child.kill('SIGSTOP');
+      c.startTaskManager();
+      await c.jobManager.waitFor(/lost: no heartbeat for \d+ ms \(timeout 3000 ms\)/);
+      await expectExactlyOnce(c);
+      assert.match(c.jobManager.stderr, /deploying attempt 2/);
+    } finally {
+      await c.stop();
+    }
+  });
+
   it('stop with a savepoint at 3 TaskManagers through the REST API, start at 2 from it: every count exactly once', async () => {
     const c = await cluster(24_000, 4000);
     try {

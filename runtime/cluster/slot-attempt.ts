@@ -242,11 +242,11 @@ export class SlotAttempt {
     }
   }
 
-  trigger(ref: TaskRef, checkpointId: number, stop: boolean): void {
+  trigger(ref: TaskRef, checkpointId: number, stop: boolean, drain: boolean): void {
     const task = this.taskOf(ref).built.task;
     // The JobManager may not have heard yet that this source finished: its final state is its part.
     if (task.isFinished) this.acknowledge(ref, checkpointId, task.snapshotFinished(checkpointId));
-    else task.triggerCheckpoint(checkpointId, stop);
+    else task.triggerCheckpoint(checkpointId, stop, drain);
   }
 
   snapshotFinished(ref: TaskRef, checkpointId: number): void {

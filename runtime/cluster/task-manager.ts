@@ -115,7 +115,7 @@ export class TaskManager {
       case 'checkpoint-target':
         return attempt.checkpointTarget(message.checkpointId, message.storageUri, message.directory);
       case 'trigger':
-        return attempt.trigger(message.task, message.checkpointId, message.stop);
+        return attempt.trigger(message.task, message.checkpointId, message.stop, message.drain);
       case 'checkpoint-complete':
         return attempt.checkpointComplete(message.task, message.checkpointId);
       case 'resume-after-failed-stop':

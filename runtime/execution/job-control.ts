@@ -2,7 +2,7 @@
 // (brook run, tests, later the JobManager's REST API).
 import { BrookError } from '../errors.ts';
 
-export type SavepointAction = (uri: string, stop: boolean) => Promise<string>;
+export type SavepointAction = (uri: string, stop: boolean, drain: boolean) => Promise<string>;
 
 export class JobControl {
   private action: SavepointAction | undefined;
@@ -17,14 +17,19 @@ export class JobControl {
     return this.run(uri, false);
   }
 
-  /** Takes a savepoint, lets sinks commit, then stops the job; execute() resolves with the savepoint's location. */
-  stopWithSavepoint(uri: string): Promise<string> {
-    return this.run(uri, true);
+  /**
+   * Takes a savepoint, lets sinks commit, then stops the job; execute() resolves
+   * with the savepoint's location. With `drain`, sources first end event time
+   * (every event-time window and timer fires), as Flink's stop --drain: for a
+   * job that will not be resumed, since its state then holds event time ended.
+   */
+  stopWithSavepoint(uri: string, options: { drain?: boolean } = {}): Promise<string> {
+    return this.run(uri, true, options.drain ?? false);
   }
 
-  private run(uri: string, stop: boolean): Promise<string> {
+  private run(uri: string, stop: boolean, drain = false): Promise<string> {
     if (!this.action) return Promise.reject(new BrookError('BROOK_JOB_NOT_RUNNING', 'the job is not running'));
-    return this.action(uri, stop);
+    return this.action(uri, stop, drain);
   }
 }
 

@@ -229,7 +229,7 @@ async function runAttempt(
         operators: vertex.nodes.map((n) => ({ uid: n.uid, name: n.name, parallelism: n.parallelism })),
         isSource: vertex.nodes[0]!.transformation.kind === 'source',
         isFinished: () => task.isFinished,
-        trigger: (id, stop) => task.triggerCheckpoint(id, stop),
+        trigger: (id, stop, drain) => task.triggerCheckpoint(id, stop, drain),
         notifyComplete: (id) => void task.notifyCheckpointComplete(id)?.catch(fail),
         resumeAfterFailedStop: (id) => task.resumeAfterFailedStop(id),
         snapshotFinished: (id) => task.snapshotFinished(id),
@@ -242,10 +242,10 @@ async function runAttempt(
 
   let stoppedWithSavepoint: { uri: string; checkpointId: number } | undefined;
   const enumerators: SplitEnumerator<SourceSplit>[] = [];
-  options.control?.attach(async (uri, stop) => {
+  options.control?.attach(async (uri, stop, drain) => {
     if (!options.openStorage) throw new BrookError('BROOK_SAVEPOINT_UNAVAILABLE', 'savepoints need a storage opener');
     const { parent, name } = splitDirectoryUri(uri);
-    const savepoint = await coordinator.triggerSavepoint(await options.openStorage(parent), name, stop);
+    const savepoint = await coordinator.triggerSavepoint(await options.openStorage(parent), name, stop, drain);
     if (stop) {
       stoppedWithSavepoint = savepoint;
       cancelAll();

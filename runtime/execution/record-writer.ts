@@ -6,6 +6,22 @@ import { keyGroupForKey, subtaskForKeyGroup } from '../state/key-groups.ts';
 import { checkKey } from '../state/key.ts';
 import type { OutputChannel } from './channel.ts';
 import type { StreamEvent } from './elements.ts';
+import { RecordNotSerializableError } from '../network/item-codec.ts';
+import { describeRecord } from './user-function-error.ts';
+
+/** Names the edge and, when it can be found, the first record of the batch that cannot be copied across processes. */
+function describeEdge(edge: { from: string; to: string }, values: unknown[]): string {
+  const bad = values.find((value) => {
+    try {
+      structuredClone(value);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  const record = bad === undefined ? '' : ` (${describeRecord(bad)})`;
+  return `the output of operator '${edge.from}' to '${edge.to}' on another TaskManager${record}`;
+}
 
 export const DEFAULT_BATCH_SIZE = 512;
 
@@ -28,7 +44,13 @@ export class RecordWriter {
   constructor(
     private readonly channels: OutputChannel[],
     partitioning: Partitioning,
-    options: { subtaskIndex: number; maxParallelism: number; batchSize?: number },
+    options: {
+      subtaskIndex: number;
+      maxParallelism: number;
+      batchSize?: number;
+      /** The operators at the two ends, for errors: records that cannot cross to another process. */
+      edge?: { from: string; to: string };
+    },
     private readonly batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE,
   ) {
     this.values = channels.map(() => []);
@@ -59,7 +81,10 @@ export class RecordWriter {
         this.pick = () => 0;
     }
     this.broadcast = partitioning.kind === 'broadcast';
+    this.edge = options.edge;
   }
+
+  private readonly edge: { from: string; to: string } | undefined;
 
   private readonly broadcast: boolean;
 
@@ -81,7 +106,12 @@ export class RecordWriter {
   private flushChannel(channel: number): void {
     const values = this.values[channel]!;
     if (values.length === 0) return;
-    this.channels[channel]!.push({ kind: 'records', values, timestamps: this.timestamps[channel]! });
+    try {
+      this.channels[channel]!.push({ kind: 'records', values, timestamps: this.timestamps[channel]! });
+    } catch (error) {
+      if (!(error instanceof RecordNotSerializableError) || !this.edge) throw error;
+      throw new RecordNotSerializableError(describeEdge(this.edge, values), error.cause);
+    }
     this.values[channel] = [];
     this.timestamps[channel] = [];
   }

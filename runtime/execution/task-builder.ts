@@ -88,6 +88,7 @@ export function buildTask(
         const writer = new RecordWriter(channels.outputs(edge, subtask), edge.partitioning, {
           subtaskIndex: subtask,
           maxParallelism: graph.maxParallelism,
+          edge: { from: node.name, to: edge.target.name },
         });
         consumers.writers.push(writer);
         downstreamWriters.push(writer);

@@ -39,6 +39,8 @@ export class Task {
   private readonly inputWatermarks: WatermarkCombiner;
   /** A checkpoint a source task was asked to take at its next step. */
   private triggeredCheckpoint: BarrierEvent | undefined;
+  /** Stop with drain: the triggered checkpoint first ends event time at this source. */
+  private drainBeforeBarrier = false;
   /** Stop-with-savepoint checkpoints that failed: the job goes on, so tasks do not halt at them. */
   private readonly abortedStops = new Set<number>();
   /** Inputs whose barrier for the running alignment arrived (two-input tasks align across inputs). */
@@ -90,8 +92,11 @@ export class Task {
   }
 
   /** Asks a source task to take checkpoint `checkpointId` between two reads. */
-  triggerCheckpoint(checkpointId: number, stop = false): void {
-    this.mail(() => (this.triggeredCheckpoint = { kind: 'barrier', checkpointId, stop }));
+  triggerCheckpoint(checkpointId: number, stop = false, drain = false): void {
+    this.mail(() => {
+      this.triggeredCheckpoint = { kind: 'barrier', checkpointId, stop };
+      this.drainBeforeBarrier = drain;
+    });
   }
 
   /** Checkpoint `checkpointId` completed everywhere: operators may commit side effects. */
@@ -173,6 +178,17 @@ export class Task {
     const barrier = this.triggeredCheckpoint;
     if (barrier === undefined) return;
     this.triggeredCheckpoint = undefined;
+    if (this.drainBeforeBarrier) {
+      this.drainBeforeBarrier = false;
+      // MAX_WATERMARK goes out ahead of the barrier: what it fires downstream is part of the savepoint.
+      const source = this.head as SourceOperator;
+      try {
+        source.drain();
+      } catch (error) {
+        throw annotate(error, source, 'while draining for stop-with-savepoint');
+      }
+      this.flushWriters();
+    }
     await this.performCheckpoint(barrier);
   }
 

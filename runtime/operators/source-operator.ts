@@ -167,6 +167,11 @@ export class SourceOperator extends StreamOperator implements ReaderOutput<unkno
     this.output.emitWatermark(MAX_WATERMARK);
   }
 
+  /** Stop with drain: event time ends here (every event-time window and timer fires downstream) before the savepoint. */
+  drain(): void {
+    this.output.emitWatermark(MAX_WATERMARK);
+  }
+
   override async close(): Promise<void> {
     this.cancelPeriodic?.();
     await this.reader?.close?.();

@@ -292,14 +292,14 @@ test('POST /jobs/:id/stop stops the job with a savepoint; afterwards the job is 
   assert.match(cancel.json.errors[0], /already reached terminal state FINISHED/);
 });
 
-test('stop with drain fails its operation with the reason and leaves the job running', async () => {
+test('stop with drain completes with a savepoint and the job finishes', async () => {
   const j = await job();
-  const stop = await j.call('POST', `/jobs/${j.jobId}/stop`, { drain: true });
+  const stop = await j.call('POST', `/jobs/${j.jobId}/stop`, { targetDirectory: `${j.dir}/drained`, drain: true });
   assert.equal(stop.status, 202);
   const result = await completed(j, stop.json['request-id']);
-  assert.equal(result.operation['failure-cause'].class, 'BROOK_DRAIN_UNSUPPORTED');
-  assert.match(result.operation['failure-cause'].message, /drain is not supported/);
-  assert.equal(j.tracker.state, 'RUNNING');
+  assert.match(result.operation.location, /drained\/savepoint-/);
+  await j.outcome;
+  assert.equal(j.tracker.state, 'FINISHED');
 });
 
 test('PATCH /jobs/:id?mode=cancel cancels the job (202, idempotent); another mode is 400', async () => {

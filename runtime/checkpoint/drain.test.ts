@@ -26,7 +26,11 @@ async function stopWindowedJob(drain: boolean): Promise<{ savepoint: string; res
   env.setCheckpointStorage(`file://${root}/checkpoints`);
   const queue = queueSource<Click>();
   const results = env
-    .fromSource(queue.source, forMonotonousTimestamps<Click>().withTimestampAssigner((c) => c.at), 'clicks')
+    .fromSource(
+      queue.source,
+      forMonotonousTimestamps<Click>().withTimestampAssigner((c) => c.at),
+      'clicks',
+    )
     .keyBy((c) => c.user)
     .window(TumblingEventTimeWindows.of(1000))
     .aggregate({

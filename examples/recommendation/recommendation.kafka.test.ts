@@ -10,6 +10,8 @@ import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { applyConfiguration } from '../../runtime/config/apply.ts';
 import { loadConfiguration } from '../../runtime/config/loader.ts';
+import type { Configuration } from '../../runtime/config/configuration.ts';
+import { BrookProcess } from '../../runtime/testing/brook-process.ts';
 import { KafkaTestCluster } from '../../runtime/connectors/kafka/testing.ts';
 import { StreamEnvironment } from '../../runtime/index.ts';
 import { endpointEnvironment, endpoints, ensureServices } from '../../scripts/testenv/index.ts';
@@ -51,109 +53,157 @@ const poison = {
   products: [JSON.stringify({ productId: 'p0001', category: 'books', brand: 'Inkwell', price: -3, updatedAt: 0 })],
 };
 
+/** Runs the job on the prepared topics with this configuration (the overrides are its --set flags). */
+type JobRunner = (config: Configuration, overrides: string[]) => Promise<void>;
+
+const CONFIG = join(import.meta.dirname, 'config.yaml');
+
+/** The whole end-to-end check, whichever way the job runs; `label` keeps the runs' names apart. */
+async function endToEnd(label: string, runJob: JobRunner): Promise<void> {
+  const topics = {
+    behaviour: await cluster.createTopic('behaviour', 3),
+    profiles: await cluster.createTopic('profiles', 2),
+    products: await cluster.createTopic('products', 1),
+    recommendations: await cluster.createTopic('recommendations', 2),
+    deadLetters: await cluster.createTopic('dead-letters', 1),
+  };
+  const overrides = [
+    `checkpoints.dir=file://${root}/checkpoints-${label}`,
+    'checkpoints.interval=500',
+    `user.kafka.topics.behaviour=${topics.behaviour}`,
+    `user.kafka.topics.profiles=${topics.profiles}`,
+    `user.kafka.topics.products=${topics.products}`,
+    `user.kafka.groupId=${topics.behaviour}`,
+    'user.kafka.bounded=true',
+    `user.output.kafka.topic=${topics.recommendations}`,
+    `user.output.kafka.transactionalIdPrefix=${topics.recommendations}`,
+    `user.output.deadLetters.topic=${topics.deadLetters}`,
+    `user.output.redis.keyPrefix=${keyPrefix}`,
+    'user.window.size=10m',
+    'user.window.slide=2m',
+    'user.generator.users=40',
+    'user.generator.products=60',
+    'user.progress.interval=0',
+  ];
+  const config = loadConfiguration({
+    file: CONFIG,
+    profile: 'testing',
+    overrides,
+    env: { ...process.env, ...endpointEnvironment(['kafka', 'redis']) },
+  });
+  const settings = config.userSection(settingsSchema);
+  const input = changingModelInput(settings, EVENTS);
+  const expected = expectedRecommendations(input, settings);
+
+  // Poison records sit in the middle of each topic: the sources must go on past them.
+  const half = <T>(items: T[]) => [items.slice(0, items.length / 2), items.slice(items.length / 2)];
+  const records = <T>(topic: string, items: T[], key: (item: T) => string, bad: string[]) => {
+    const [first, second] = half(items);
+    return [
+      ...first!.map((item) => ({ topic, key: key(item), value: JSON.stringify(item) })),
+      ...bad.map((value, i) => ({ topic, key: `poison-${i}`, value })),
+      ...second!.map((item) => ({ topic, key: key(item), value: JSON.stringify(item) })),
+    ];
+  };
+  await cluster.produce([
+    ...records(topics.products, input.products, (p) => p.productId, poison.products),
+    ...records(topics.profiles, input.profiles, (p) => p.userId, poison.profiles),
+    ...records(topics.behaviour, input.events, (e) => e.userId, poison.behaviour),
+  ]);
+
+  await runJob(config, overrides);
+
+  // Redis: each user's sorted set is the latest recommendation, with its scores and a time to live.
+  for (const [userId, latest] of expected.latest) {
+    const key = `${keyPrefix}${userId}`;
+    const stored = await redis.zrange(key, '0', '-1', 'WITHSCORES');
+    const scores = new Map<string, number>();
+    for (let i = 0; i < stored.length; i += 2) scores.set(stored[i]!, Number(stored[i + 1]));
+    assert.deepEqual(scores, new Map(latest.items.map((item) => [item.productId, item.score])), key);
+    if (latest.items.length > 0) {
+      const ttl = await redis.ttl(key);
+      assert.ok(ttl > 0 && ttl <= settings.output.redis.ttl / 1000, `${key} expires in ${ttl} s`);
+    }
+  }
+  const keys = (await redis.keys(`${keyPrefix}*`)).sort();
+  const withItems = [...expected.latest.values()].filter((r) => r.items.length > 0);
+  assert.deepEqual(keys, withItems.map((r) => `${keyPrefix}${r.userId}`).sort());
+
+  // Kafka: every recommendation exactly once.
+  const published = await cluster.readCommitted(topics.recommendations, expected.recommendations.size);
+  const byKey = new Map<string, Recommendation>();
+  for (const record of published) {
+    const r = JSON.parse(record.value) as Recommendation;
+    assert.equal(record.key, r.userId);
+    const key = `${r.userId}@${r.windowEnd}`;
+    assert.ok(!byKey.has(key), `${key} published twice`);
+    byKey.set(key, r);
+  }
+  assert.deepEqual(byKey, expected.recommendations);
+
+  // Dead letters: one per poison record, naming its topic, offset and what was wrong.
+  const letters = (await cluster.readCommitted(topics.deadLetters, 5)).map(
+    (r) => JSON.parse(r.value) as DeadLetterRecord,
+  );
+  const reasons = (topic: string) =>
+    letters
+      .filter((d) => d.topic === topic)
+      .map((d) => d.reason)
+      .sort();
+  assert.equal(letters.length, 5);
+  const behaviourReasons = reasons(topics.behaviour);
+  assert.equal(behaviourReasons.length, 3);
+  assert.match(behaviourReasons.join('\n'), /invalid JSON/);
+  assert.match(behaviourReasons.join('\n'), /schema validation failed: action: /);
+  assert.match(behaviourReasons.join('\n'), /schema validation failed: timestamp: /);
+  assert.match(reasons(topics.profiles)[0]!, /invalid JSON/);
+  assert.match(reasons(topics.products)[0]!, /schema validation failed: price: /);
+  for (const d of letters) assert.ok(Number.isInteger(d.offset) && d.value !== null);
+}
+
 test(
   'from Kafka topics to Redis sorted sets and a Kafka topic, equal to the independent computation; poison records become dead letters with reasons',
   { timeout: 120_000 },
-  async () => {
-    const topics = {
-      behaviour: await cluster.createTopic('behaviour', 3),
-      profiles: await cluster.createTopic('profiles', 2),
-      products: await cluster.createTopic('products', 1),
-      recommendations: await cluster.createTopic('recommendations', 2),
-      deadLetters: await cluster.createTopic('dead-letters', 1),
-    };
-    const config = loadConfiguration({
-      file: join(import.meta.dirname, 'config.yaml'),
-      profile: 'testing',
-      overrides: [
-        `checkpoints.dir=file://${root}/checkpoints`,
-        'checkpoints.interval=500',
-        `user.kafka.topics.behaviour=${topics.behaviour}`,
-        `user.kafka.topics.profiles=${topics.profiles}`,
-        `user.kafka.topics.products=${topics.products}`,
-        `user.kafka.groupId=${topics.behaviour}`,
-        'user.kafka.bounded=true',
-        `user.output.kafka.topic=${topics.recommendations}`,
-        `user.output.kafka.transactionalIdPrefix=${topics.recommendations}`,
-        `user.output.deadLetters.topic=${topics.deadLetters}`,
-        `user.output.redis.keyPrefix=${keyPrefix}`,
-        'user.window.size=10m',
-        'user.window.slide=2m',
-        'user.generator.users=40',
-        'user.generator.products=60',
-        'user.progress.interval=0',
-      ],
-      env: { ...process.env, ...endpointEnvironment(['kafka', 'redis']) },
-    });
-    const settings = config.userSection(settingsSchema);
-    const input = changingModelInput(settings, EVENTS);
-    const expected = expectedRecommendations(input, settings);
+  () =>
+    endToEnd('mini-cluster', async (config) => {
+      const env = applyConfiguration(new StreamEnvironment(), config);
+      build(env, []);
+      await env.execute('recommendation-kafka');
+    }),
+);
 
-    // Poison records sit in the middle of each topic: the sources must go on past them.
-    const half = <T>(items: T[]) => [items.slice(0, items.length / 2), items.slice(items.length / 2)];
-    const records = <T>(topic: string, items: T[], key: (item: T) => string, bad: string[]) => {
-      const [first, second] = half(items);
-      return [
-        ...first!.map((item) => ({ topic, key: key(item), value: JSON.stringify(item) })),
-        ...bad.map((value, i) => ({ topic, key: `poison-${i}`, value })),
-        ...second!.map((item) => ({ topic, key: key(item), value: JSON.stringify(item) })),
-      ];
-    };
-    await cluster.produce([
-      ...records(topics.products, input.products, (p) => p.productId, poison.products),
-      ...records(topics.profiles, input.profiles, (p) => p.userId, poison.profiles),
-      ...records(topics.behaviour, input.events, (e) => e.userId, poison.behaviour),
-    ]);
-
-    const env = applyConfiguration(new StreamEnvironment(), config);
-    build(env, []);
-    await env.execute('recommendation-kafka');
-
-    // Redis: each user's sorted set is the latest recommendation, with its scores and a time to live.
-    for (const [userId, latest] of expected.latest) {
-      const key = `${keyPrefix}${userId}`;
-      const stored = await redis.zrange(key, '0', '-1', 'WITHSCORES');
-      const scores = new Map<string, number>();
-      for (let i = 0; i < stored.length; i += 2) scores.set(stored[i]!, Number(stored[i + 1]));
-      assert.deepEqual(scores, new Map(latest.items.map((item) => [item.productId, item.score])), key);
-      if (latest.items.length > 0) {
-        const ttl = await redis.ttl(key);
-        assert.ok(ttl > 0 && ttl <= settings.output.redis.ttl / 1000, `${key} expires in ${ttl} s`);
+test(
+  'the same with a JobManager and three TaskManagers as separate processes: the same results',
+  { timeout: 180_000 },
+  () =>
+    endToEnd('processes', async (_config, overrides) => {
+      const sets = [...overrides, 'job.parallelism=3', 'cluster.controlPort=0', 'rest.port=0'].flatMap((o) => [
+        '--set',
+        o,
+      ]);
+      const jobManager = new BrookProcess(
+        'jobmanager',
+        ['jobmanager', '--job', join(import.meta.dirname, 'job.ts'), '--config', CONFIG, '--env', 'testing', ...sets],
+        endpointEnvironment(['kafka', 'redis']),
+      );
+      const taskManagers: BrookProcess[] = [];
+      try {
+        const port = (await jobManager.waitFor(/control port at 127\.0\.0\.1:(\d+)/))[1]!;
+        for (let i = 0; i < 3; i++) {
+          taskManagers.push(
+            new BrookProcess(`taskmanager ${i + 1}`, [
+              'taskmanager',
+              '--jobmanager',
+              `127.0.0.1:${port}`,
+              '--set',
+              'cluster.dataPort=0',
+            ]),
+          );
+        }
+        const exit = await jobManager.exited;
+        assert.equal(exit.code, 0, [jobManager, ...taskManagers].map((p) => `--- ${p.label}\n${p.stderr}`).join('\n'));
+      } finally {
+        await Promise.all([jobManager, ...taskManagers].map((p) => p.kill('SIGTERM')));
       }
-    }
-    const keys = (await redis.keys(`${keyPrefix}*`)).sort();
-    const withItems = [...expected.latest.values()].filter((r) => r.items.length > 0);
-    assert.deepEqual(keys, withItems.map((r) => `${keyPrefix}${r.userId}`).sort());
-
-    // Kafka: every recommendation exactly once.
-    const published = await cluster.readCommitted(topics.recommendations, expected.recommendations.size);
-    const byKey = new Map<string, Recommendation>();
-    for (const record of published) {
-      const r = JSON.parse(record.value) as Recommendation;
-      assert.equal(record.key, r.userId);
-      const key = `${r.userId}@${r.windowEnd}`;
-      assert.ok(!byKey.has(key), `${key} published twice`);
-      byKey.set(key, r);
-    }
-    assert.deepEqual(byKey, expected.recommendations);
-
-    // Dead letters: one per poison record, naming its topic, offset and what was wrong.
-    const letters = (await cluster.readCommitted(topics.deadLetters, 5)).map(
-      (r) => JSON.parse(r.value) as DeadLetterRecord,
-    );
-    const reasons = (topic: string) =>
-      letters
-        .filter((d) => d.topic === topic)
-        .map((d) => d.reason)
-        .sort();
-    assert.equal(letters.length, 5);
-    const behaviourReasons = reasons(topics.behaviour);
-    assert.equal(behaviourReasons.length, 3);
-    assert.match(behaviourReasons.join('\n'), /invalid JSON/);
-    assert.match(behaviourReasons.join('\n'), /schema validation failed: action: /);
-    assert.match(behaviourReasons.join('\n'), /schema validation failed: timestamp: /);
-    assert.match(reasons(topics.profiles)[0]!, /invalid JSON/);
-    assert.match(reasons(topics.products)[0]!, /schema validation failed: price: /);
-    for (const d of letters) assert.ok(Number.isInteger(d.offset) && d.value !== null);
-  },
+    }),
 );

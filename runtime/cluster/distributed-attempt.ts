@@ -220,6 +220,8 @@ export class DistributedAttempt implements AttemptMessages {
           const enumerator = await this.startEnumerator(node);
           if (enumerator) enumerators.push(enumerator);
         }
+        // After the first splits on each connection: readers never run without the splits they were dealt.
+        for (const tm of ctx.taskManagers) tm.send({ type: 'run', attempt: ctx.attempt });
         this.coordinator.start();
         await this.until(() => this.stoppedWithSavepoint !== undefined || this.tasks.every((t) => t.finished));
       }

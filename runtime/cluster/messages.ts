@@ -102,4 +102,11 @@ export type JobManagerMessage =
   | { type: 'snapshot-finished'; attempt: number; task: TaskRef; checkpointId: number }
   | { type: 'add-splits'; attempt: number; task: TaskRef; splits: SourceSplit[] }
   | { type: 'no-more-splits'; attempt: number; task: TaskRef }
+  /**
+   * Every task is deployed and the enumerators dealt their first splits: run.
+   * Splits arrive before this on the same connection, as they reach readers
+   * before the tasks run on the mini-cluster: a reader that ran without its
+   * splits would be taken for idle and let event time pass its records.
+   */
+  | { type: 'run'; attempt: number }
   | { type: 'end-attempt'; attempt: number; end: AttemptEnd };

@@ -62,15 +62,19 @@ export class SlotAttempt {
     return this.deployment.attempt;
   }
 
-  /** Builds, restores and opens this slot's tasks, then starts them. Failures are reported, not thrown. */
+  /** Builds, restores and opens this slot's tasks; they run once the JobManager says so. Failures are reported, not thrown. */
   async start(): Promise<void> {
     try {
       await this.deploy();
       this.send({ type: 'deployed', attempt: this.attempt });
     } catch (error) {
       this.fail(error);
-      return;
     }
+  }
+
+  /** Runs every task (the enumerators have dealt their first splits). */
+  run(): void {
+    if (this.failed || this.ending) return;
     for (const task of this.tasks) {
       task.run = task.built.task.run().then(
         async () => {

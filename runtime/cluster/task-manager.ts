@@ -126,6 +126,8 @@ export class TaskManager {
         return attempt.addSplits(message.task, message.splits);
       case 'no-more-splits':
         return attempt.noMoreSplits(message.task);
+      case 'run':
+        return attempt.run();
       case 'end-attempt':
         void attempt.end(message.end).finally(() => {
           if (this.attempt === attempt) this.attempt = undefined;

@@ -12,6 +12,7 @@ import { TaskManager } from './task-manager.ts';
 import { committedOutput, exactlyOnceProblems } from './fixtures/running-count-output.ts';
 
 const JOB = new URL('./fixtures/running-count-job.ts', import.meta.url).pathname;
+const CODEC_JOB = new URL('./fixtures/codec-job.ts', import.meta.url).pathname;
 const UNSERIALIZABLE_JOB = new URL('./fixtures/unserializable-job.ts', import.meta.url).pathname;
 const quiet = process.env.KEEP ? (m: string) => console.error(m) : () => {};
 
@@ -83,6 +84,23 @@ describe('JobManager with TaskManagers on loopback', () => {
     } finally {
       await Promise.all(tms.map((tm) => tm.stop()));
       await jobManager.close();
+    }
+  });
+
+  it("uses a stream's own codec for its records across TaskManagers (class instances keep their class)", async () => {
+    for (const [args, state] of [
+      [['codec'], 'FINISHED'],
+      [[], 'FAILED'],
+    ] as const) {
+      const { jobManager, tms } = await startCluster(2, { job: { parallelism: 2 } }, [...args], CODEC_JOB);
+      try {
+        const result = await jobManager.run();
+        assert.equal(result.state, state, describeCauseChain(result.failure));
+        if (state === 'FAILED') assert.match(describeCauseChain(result.failure), /arrived without its class/);
+      } finally {
+        await Promise.all(tms.map((tm) => tm.stop()));
+        await jobManager.close();
+      }
     }
   });
 });

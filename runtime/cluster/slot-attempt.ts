@@ -111,10 +111,13 @@ export class SlotAttempt {
       } else if (producerSlot === mine) {
         outputs.set(
           key(edge, producer, consumer),
-          await this.exchange.outputChannel(id, deployment.peers[consumerSlot]!),
+          await this.exchange.outputChannel(id, deployment.peers[consumerSlot]!, edge.source.transformation.codec),
         );
       } else if (consumerSlot === mine) {
-        inputs.set(key(edge, producer, consumer), this.exchange.inputChannel(id, settings.channelCapacity));
+        inputs.set(
+          key(edge, producer, consumer),
+          this.exchange.inputChannel(id, settings.channelCapacity, edge.source.transformation.codec),
+        );
       }
     }
     const taskChannels: TaskChannels = {

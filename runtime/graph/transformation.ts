@@ -6,6 +6,7 @@ import type { Source, SourceSplit } from '../connectors/source.ts';
 import type { StreamOperator } from '../operators/operator.ts';
 import type { Key } from '../state/key.ts';
 import type { WatermarkStrategy } from '../time/watermark-strategy.ts';
+import type { RecordCodec } from '../network/item-codec.ts';
 
 export type Partitioning =
   | { kind: 'forward' }
@@ -19,6 +20,8 @@ interface Base {
   name: string;
   uid: string | undefined;
   parallelism: number | undefined;
+  /** How this operator's records cross to other TaskManagers (default: node:v8's structured clone). */
+  codec?: RecordCodec;
 }
 
 export interface SourceTransformation extends Base {

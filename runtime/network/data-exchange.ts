@@ -183,8 +183,8 @@ export class DataExchange {
   }
 
   /** The consuming end of channel `id`; `capacity` items may be in flight towards it. */
-  inputChannel(id: string, capacity: number): RemoteInputChannel {
-    const channel = new RemoteInputChannel(id, capacity, this.codec);
+  inputChannel(id: string, capacity: number, codec: RecordCodec = this.codec): RemoteInputChannel {
+    const channel = new RemoteInputChannel(id, capacity, codec);
     this.inputs.set(id, channel);
     const early = this.earlyOpens.get(id);
     if (early) {
@@ -196,9 +196,9 @@ export class DataExchange {
   }
 
   /** The producing end of channel `id`, whose consumer listens at `address`. */
-  async outputChannel(id: string, address: Address): Promise<RemoteOutputChannel> {
+  async outputChannel(id: string, address: Address, codec: RecordCodec = this.codec): Promise<RemoteOutputChannel> {
     const connection = await this.connection(address);
-    const channel = new RemoteOutputChannel(id, connection.socket, this.codec);
+    const channel = new RemoteOutputChannel(id, connection.socket, codec);
     connection.outputs.set(id, channel);
     return channel;
   }

@@ -5,10 +5,10 @@ import { deserialize, serialize } from 'node:v8';
 import { BrookError } from '../errors.ts';
 import { END_OF_INPUT, type ChannelItem } from '../execution/elements.ts';
 
-/** Turns a batch of record values into bytes and back. */
-export interface RecordCodec {
-  encode(values: unknown[]): Buffer;
-  decode(bytes: Buffer): unknown[];
+/** Turns a batch of record values into bytes and back (DataStream.withCodec). */
+export interface RecordCodec<T = unknown> {
+  encode(values: T[]): Buffer;
+  decode(bytes: Buffer): T[];
 }
 
 export const v8RecordCodec: RecordCodec = {

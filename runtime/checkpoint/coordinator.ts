@@ -14,6 +14,7 @@ import {
 } from './metadata.ts';
 import { writeOperatorState } from './operator-state-file.ts';
 import { checkpointDirectory } from './restore-selection.ts';
+import { writeLatestPointer } from './latest-pointer.ts';
 import type { CheckpointStorage } from './storage.ts';
 
 export interface CheckpointSettings {
@@ -414,6 +415,12 @@ export class CheckpointCoordinator {
     target.done?.resolve({ uri: target.storage.uriOf(target.directory), checkpointId: pending.id });
     if (target.kind === 'checkpoint') {
       this.completed.push(pending.id);
+      // Best effort: the pointer serves readers outside the job; restores go by the listing.
+      await writeLatestPointer(target.storage, this.jobId, {
+        checkpointId: pending.id,
+        location: target.storage.uriOf(target.directory),
+        timestamp: this.lastCompletedAt,
+      }).catch(() => {});
       await this.dropOldCheckpoints();
     }
     this.schedule(this.settings.intervalMs);

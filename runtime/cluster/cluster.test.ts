@@ -6,6 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { configSchema } from '../config/schema.ts';
+import { readLatestPointer } from '../checkpoint/latest-pointer.ts';
+import { listCompletedCheckpoints } from '../checkpoint/restore-selection.ts';
+import { openCheckpointStorage } from '../checkpoint/storage.ts';
 import { describeCauseChain } from '../errors.ts';
 import { JobManager } from './job-manager.ts';
 import { TaskManager } from './task-manager.ts';
@@ -66,6 +69,11 @@ describe('JobManager with TaskManagers on loopback', () => {
       const output = await committedOutput(`${dir}/out`);
       assert.deepEqual(exactlyOnceProblems(output, records), []);
       assert.equal(output.length, records);
+      // The pointer next to the checkpoints names the newest complete one.
+      const storage = await openCheckpointStorage(`file://${dir}/checkpoints`);
+      const pointer = await readLatestPointer(storage, jobManager.jobId);
+      assert.equal(pointer?.checkpointId, (await listCompletedCheckpoints(storage, jobManager.jobId))[0]);
+      assert.equal(pointer?.location, `file://${dir}/checkpoints/${jobManager.jobId}/chk-${pointer?.checkpointId}`);
     } finally {
       await Promise.all(tms.map((tm) => tm.stop()));
       await jobManager.close();

@@ -1,6 +1,8 @@
 // Composing streams: keyBy ownership by key group, chaining, union, side
 // outputs, connect with a KeyedCoProcessFunction, the broadcast state pattern,
 // windowAll and processing-time windows, each against an independent computation.
+import { queueSource } from '../testing/queue-source.ts';
+import { waitUntil } from '../testing/wait-until.ts';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
@@ -142,7 +144,7 @@ test('the broadcast state pattern: rules reach every instance; events are checke
     { item: 'gpu', maxPerUser: 1 },
     { item: 'ram', maxPerUser: 2 },
   ]);
-  // Events arrive after the rules: the rule stream is bounded and read first through a delayed source.
+  // Events are released only once every instance holds both rules (a fixed delay fails on a loaded machine).
   const buys: Buy[] = Array.from({ length: 60 }, (_, i) => ({
     user: `u${i % 4}`,
     item: ['gpu', 'ram', 'ssd'][i % 3]!,
@@ -159,16 +161,23 @@ test('the broadcast state pattern: rules reach every instance; events are checke
     },
     processBroadcastElement(rule, ctx) {
       ctx.getBroadcastState(rulesDescriptor).put(rule.item, rule.maxPerUser);
+      rulesReceived++;
     },
   };
+  let rulesReceived = 0;
+  const events = queueSource<Buy>();
   const violations = env
-    .fromGenerator({ count: buys.length, generate: (i) => buys[i]!, recordsPerSecond: 2000, splits: 1 })
+    .fromSource(events.source, undefined, 'buys')
     .setParallelism(1)
     .keyBy((b) => b.user)
     .connect(rules.broadcast(rulesDescriptor as never))
     .process(checker)
     .collect();
-  await env.execute('broadcast-rules');
+  const run = env.execute('broadcast-rules');
+  await waitUntil(() => rulesReceived === 2 * 2, 'both instances hold both rules', 30_000);
+  events.push(...buys);
+  events.end();
+  await run;
   const expected: string[] = [];
   const seen = new Map<string, number>();
   const limits = new Map([

@@ -61,14 +61,14 @@ for (const [seed, backend] of [
         .setStateBackend(backend === 'lmdb' ? { kind: 'lmdb', directory: join(root, 'lmdb') } : { kind: 'heap' });
       const out = env
         .fromGenerator(
-          { count: RECORDS, seed, generate, recordsPerSecond: 12_000 },
+          { count: RECORDS, seed, generate, recordsPerSecond: 6_000 },
           forMonotonousTimestamps<Event>().withTimestampAssigner((e) => e.seq),
         )
         .map((e) => {
           if (failed) seenAfterRestart++;
-          // Fails once, at the first record from failAt on after checkpoint 2 completed, so the
+          // Fails once, at the first record from failAt on after a checkpoint completed, so the
           // restart has a checkpoint to resume from however slow the machine is.
-          if (e.seq >= failAt && !failed && newestCheckpoint(directory) >= 2) {
+          if (e.seq >= failAt && !failed && newestCheckpoint(directory) >= 1) {
             failed = true;
             throw new Error(`injected failure at record ${e.seq}`);
           }

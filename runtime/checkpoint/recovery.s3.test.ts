@@ -68,7 +68,8 @@ test('a savepoint in S3 taken at parallelism 2 restores at parallelism 3 with ex
   const first = build(2, 8000);
   const control = new JobControl();
   const job = first.env.execute('s3-savepoint', { control });
-  await new Promise((resolve) => setTimeout(resolve, 150));
+  // Stopped as soon as it runs: a fixed wait fails on a loaded machine.
+  await control.whenRunning();
   const location = await control.stopWithSavepoint(`s3://${bucket.name}/savepoints/sp-1`);
   assert.equal((await job).savepoint, location);
   assert.deepEqual(first.out.values, []);

@@ -73,7 +73,8 @@ test('a savepoint taken at parallelism 2 restores at 1 and at 4 with results equ
     const first = build(2, 4000);
     const control = new JobControl();
     const job = first.env.execute('with-savepoint', { control });
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    // Stopped as soon as it runs: a fixed wait fails on a loaded machine.
+    await control.whenRunning();
     const location = await control.stopWithSavepoint(`file://${root}/sp-to-${restoreParallelism}`);
     const stopped = await job;
     assert.equal(stopped.savepoint, location);
@@ -92,14 +93,16 @@ test('a savepoint moves between the heap and the lmdb backend at other paralleli
   const first = build(2, 4000);
   const firstControl = new JobControl();
   const firstJob = first.env.execute('heap', { control: firstControl });
-  await new Promise((resolve) => setTimeout(resolve, 150));
+  // Stopped as soon as it runs: a fixed wait fails on a loaded machine.
+  await firstControl.whenRunning();
   const fromHeap = await firstControl.stopWithSavepoint(`file://${root}/heap-to-lmdb`);
   await firstJob;
 
   const second = build(3, 4000, 'lmdb');
   const secondControl = new JobControl();
   const secondJob = second.env.execute('lmdb', { control: secondControl, fromSavepoint: fromHeap });
-  await new Promise((resolve) => setTimeout(resolve, 150));
+  // Stopped as soon as it runs: a fixed wait fails on a loaded machine.
+  await secondControl.whenRunning();
   const fromLmdb = await secondControl.stopWithSavepoint(`file://${root}/lmdb-to-heap`);
   await secondJob;
   assert.deepEqual(second.results.values, [], 'the lmdb run was stopped before the end');
@@ -113,7 +116,8 @@ test('a savepoint with state for an operator the job no longer has is refused, u
   const first = build(1, 4000);
   const control = new JobControl();
   const job = first.env.execute('to-change', { control });
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  // Stopped as soon as it runs: a fixed wait fails on a loaded machine.
+  await control.whenRunning();
   const location = await control.stopWithSavepoint(`file://${root}/sp-changed`);
   await job;
 
@@ -140,7 +144,8 @@ test('a stop-with-savepoint that fails leaves the job running to its end with ev
   const first = build(2, 4000);
   const control = new JobControl();
   const job = first.env.execute('failed-stop', { control });
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  // Stopped as soon as it runs: a fixed wait fails on a loaded machine.
+  await control.whenRunning();
   // The savepoint's parent is a file: its data files cannot be written.
   writeFileSync(join(root, 'not-a-directory'), '');
   await assert.rejects(control.stopWithSavepoint(`file://${root}/not-a-directory/sp`), /checkpoint \d+ failed/);
@@ -153,7 +158,8 @@ test('a source added since the savepoint starts from its beginning; restored one
   const first = build(2, 4000);
   const control = new JobControl();
   const job = first.env.execute('before-adding', { control });
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  // Stopped as soon as it runs: a fixed wait fails on a loaded machine.
+  await control.whenRunning();
   const location = await control.stopWithSavepoint(`file://${root}/sp-added-source`);
   await job;
 

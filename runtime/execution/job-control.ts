@@ -6,10 +6,18 @@ export type SavepointAction = (uri: string, stop: boolean, drain: boolean) => Pr
 
 export class JobControl {
   private action: SavepointAction | undefined;
+  private waiting: (() => void)[] = [];
 
   /** The mini-cluster attaches the running attempt (and detaches when it ends). */
   attach(action: SavepointAction | undefined): void {
     this.action = action;
+    if (action) for (const wake of this.waiting.splice(0)) wake();
+  }
+
+  /** Resolves once an attempt of the job runs (savepoints can be taken from then on). */
+  whenRunning(): Promise<void> {
+    if (this.action) return Promise.resolve();
+    return new Promise((resolve) => this.waiting.push(resolve));
   }
 
   /** Takes a savepoint into directory `uri` (file:// or s3://); resolves with its location. */

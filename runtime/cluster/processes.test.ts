@@ -48,6 +48,8 @@ class Cluster {
       '--set',
       'rest.port=0',
       '--set',
+      'metrics.port=0',
+      '--set',
       'cluster.heartbeatInterval=200',
       '--set',
       'cluster.heartbeatTimeout=3000',
@@ -77,6 +79,8 @@ class Cluster {
       `127.0.0.1:${this.controlPort}`,
       '--set',
       'cluster.dataPort=0',
+      '--set',
+      'metrics.port=0',
     ]);
     this.taskManagers.push(tm);
     return tm;
@@ -157,6 +161,18 @@ describe('brook jobmanager and brook taskmanager processes', () => {
       await waitUntil(() => c.checkpoints() > 0, 'a checkpoint completed', 30_000);
       const jobs = (await (await fetch(`${c.restUrl}/jobs`)).json()) as { jobs: { id: string; status: string }[] };
       assert.deepEqual(jobs.jobs, [{ id: c.jobId, status: 'RUNNING' }]);
+      // The JobManager's own view: its registered TaskManagers, and checkpoints as its coordinator saw them.
+      const tms = (await (await fetch(`${c.restUrl}/taskmanagers`)).json()) as {
+        taskmanagers: { id: string; slotsNumber: number; freeSlots: number }[];
+      };
+      assert.equal(tms.taskmanagers.length, 3);
+      assert.ok(tms.taskmanagers.every((tm) => tm.slotsNumber === 1 && tm.freeSlots === 0));
+      const checkpoints = (await (await fetch(`${c.restUrl}/jobs/${c.jobId}/checkpoints`)).json()) as {
+        counts: { completed: number };
+        latest: { completed?: { external_path: string } | null };
+      };
+      assert.ok(checkpoints.counts.completed > 0);
+      assert.match(checkpoints.latest.completed!.external_path, new RegExp(`/checkpoints/${c.jobId}/chk-\\d+$`));
       const stop = new BrookProcess('brook stop', [
         'stop',
         c.jobId,

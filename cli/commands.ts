@@ -1,6 +1,7 @@
 // The `brook` commands of DESIGN.md: their flags, their help, and the module
 // that runs each. Flags are declared once here; parsing and help derive from it.
 import { z } from 'zod';
+import { operatorFlags, operatorFlagsSchema } from './operator-command.ts';
 
 export interface FlagSpec {
   type: 'string' | 'boolean';
@@ -126,9 +127,8 @@ export const commands: CommandSpec[] = [
     name: 'operator',
     summary: 'the Kubernetes operator for StreamDeployment resources',
     positionals: [],
-    flags: {},
-    schema: z.object({}),
-    pendingIssue: 7,
+    flags: operatorFlags,
+    schema: operatorFlagsSchema,
   },
   {
     name: 'list',

@@ -128,6 +128,10 @@ async function runCommand({ command, positionals, flags, passThrough }: ParsedCo
     const { runClientCommand } = await import('./client-commands.ts');
     return runClientCommand(command.name, positionals, flags as unknown as ClientFlags);
   }
+  if (command.name === 'operator') {
+    const { runOperator } = await import('./operator-command.ts');
+    return runOperator(flags);
+  }
   if (command.name === 'jobmanager') {
     const { runJobManager } = await import('./cluster-commands.ts');
     return runJobManager(flags as { job: string }, passThrough);

@@ -1,4 +1,5 @@
-// Writes crds/*.yaml from the zod schemas: `npx tsx operator/crd/generate.ts`.
+// Writes crds/*.yaml (and the same files into the Helm chart's crds/) from the
+// zod schemas: `npx tsx operator/crd/generate.ts`.
 // Refuses to write a CRD the API server would reject as non-structural.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +9,9 @@ import { metadataProblems, structuralProblems } from './structural.ts';
 import { SchemaNotStructuralError } from './errors.ts';
 
 export const crdDirectory = fileURLToPath(new URL('../../crds/', import.meta.url));
+/** The chart's copy: Helm installs the CRDs it finds in a chart's crds/. */
+export const helmCrdDirectory = fileURLToPath(new URL('../../helm/brook/crds/', import.meta.url));
+export const crdDirectories = [crdDirectory, helmCrdDirectory];
 
 /** Each CRD file's name and content, checked to be structural. */
 export function generateCrdFiles(): { name: string; content: string }[] {
@@ -22,7 +26,9 @@ export function generateCrdFiles(): { name: string; content: string }[] {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   for (const { name, content } of generateCrdFiles()) {
-    writeFileSync(crdDirectory + name, content);
-    console.log(`wrote crds/${name}`);
+    for (const directory of crdDirectories) {
+      writeFileSync(directory + name, content);
+      console.log(`wrote ${directory}${name}`);
+    }
   }
 }

@@ -33,6 +33,11 @@ export interface Step {
 /** Look again soon while something is moving, rarely when all is still. */
 export const PROGRESS_REQUEUE_MS = 5_000;
 export const STEADY_REQUEUE_MS = 60_000;
+/**
+ * While a stop-with-savepoint runs, look every second: a JobManager whose job
+ * stopped keeps the result only for a few seconds before it exits.
+ */
+export const STOP_POLL_MS = 1_000;
 
 export const nothing = (requeueAfterMs = STEADY_REQUEUE_MS): Step => ({ action: { type: 'none' }, requeueAfterMs });
 export const act = (action: Action, requeueAfterMs = PROGRESS_REQUEUE_MS): Step => ({ action, requeueAfterMs });

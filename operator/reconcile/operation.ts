@@ -14,6 +14,7 @@ import {
   reconciliationOf,
   savepointInfoOf,
   setError,
+  STOP_POLL_MS,
   type Context,
   type Step,
 } from './context.ts';
@@ -149,13 +150,16 @@ function savepointing(ctx: Context, name: string, op: Operation): Step | undefin
   }
   const jobGone = !ctx.observation.jobManager.exists || (job.jobId === op.fromJobId && notRunning.has(job.state));
   const stopSent = (): Step =>
-    act({
-      type: 'triggerSavepoint',
-      jobId: op.fromJobId ?? '',
-      triggerId: op.savepoint!.triggerId,
-      targetDirectory: savepointsDir(ctx),
-      stop: true,
-    });
+    act(
+      {
+        type: 'triggerSavepoint',
+        jobId: op.fromJobId ?? '',
+        triggerId: op.savepoint!.triggerId,
+        targetDirectory: savepointsDir(ctx),
+        stop: true,
+      },
+      STOP_POLL_MS,
+    );
   if (seen?.status === 'FAILED' || (seen?.status === 'UNKNOWN' && jobGone)) {
     const why =
       seen.failure ??
@@ -194,7 +198,7 @@ function savepointing(ctx: Context, name: string, op: Operation): Step | undefin
     );
   }
   // Not yet answered, in progress, or unknown to a running job (perhaps never sent): send the same trigger; the id makes it idempotent.
-  return seen?.status === 'IN_PROGRESS' ? nothing(PROGRESS_REQUEUE_MS) : stopSent();
+  return seen?.status === 'IN_PROGRESS' ? nothing(STOP_POLL_MS) : stopSent();
 }
 
 function cancelling(ctx: Context, name: string, op: Operation): Step | undefined {

@@ -1,0 +1,61 @@
+// `brook operator`'s flags: validated with messages naming the flag, and
+// turned into the controller's options together with the pod's environment.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import { operatorFlagsSchema, operatorOptions } from './operator-command.ts';
+
+const log = pino({ level: 'silent' });
+
+test('defaults: all namespaces, metrics on 8080, no leader election outside a pod, the JobManager Service', () => {
+  const options = operatorOptions(operatorFlagsSchema.parse({}), {}, log);
+  assert.equal(options.namespaces, undefined);
+  assert.equal(options.metricsPort, 8080);
+  assert.equal(options.leaderElection, false);
+  assert.equal(options.jobManagerUrl?.('streaming', 'orders'), 'http://orders-jobmanager.streaming.svc:8081');
+  assert.deepEqual(options.s3, {});
+});
+
+test('in a pod: leader election in its namespace, its name as identity, S3 endpoint from the environment', () => {
+  const flags = operatorFlagsSchema.parse({
+    namespaces: 'streaming, batch',
+    'lease-duration': '6s',
+    'jobmanager-url': 'http://127.0.0.1:{namespace}-{name}',
+    'resync-period': '5 min',
+    workers: '4',
+  });
+  const options = operatorOptions(
+    flags,
+    { POD_NAMESPACE: 'brook-system', POD_NAME: 'brook-operator-0', AWS_ENDPOINT_URL_S3: 'http://minio:9000' },
+    log,
+  );
+  assert.deepEqual(options.namespaces, ['streaming', 'batch']);
+  assert.deepEqual(options.leaderElection, {
+    namespace: 'brook-system',
+    leaseName: 'brook-operator',
+    leaseDurationMs: 6000,
+    renewDeadlineMs: 4000,
+    retryPeriodMs: 1200,
+  });
+  assert.equal(options.identity, 'brook-operator-0');
+  assert.equal(options.resyncPeriodMs, 300_000);
+  assert.equal(options.workers, 4);
+  assert.equal(options.jobManagerUrl?.('ns', 'job'), 'http://127.0.0.1:ns-job');
+  assert.deepEqual(options.s3, { endpoint: 'http://minio:9000', forcePathStyle: true });
+});
+
+test('bad flags are refused with a message naming the flag', () => {
+  const refusals: [Record<string, string>, RegExp][] = [
+    [{ 'metrics-port': 'eighty' }, /--metrics-port must be a port number/],
+    [{ 'resync-period': 'often' }, /--resync-period must be a duration/],
+    [{ 'lease-duration': '1s' }, /--lease-duration must be at least 2s/],
+    [{ namespaces: 'Not_A_Namespace' }, /--namespaces takes namespace names/],
+    [{ 'jobmanager-url': 'jobmanager:8081' }, /--jobmanager-url must start with http/],
+    [{ workers: '0' }, /--workers must be a positive integer/],
+  ];
+  for (const [flags, message] of refusals) {
+    const result = operatorFlagsSchema.safeParse(flags);
+    assert.equal(result.success, false, JSON.stringify(flags));
+    assert.match(result.error.issues.map((i) => i.message).join('; '), message);
+  }
+});

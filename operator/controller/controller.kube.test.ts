@@ -1,0 +1,221 @@
+// The controller against testenv's real kube-apiserver (no kubelet: pods stay
+// Pending, so no job runs here): the finalizer and the status come first,
+// children are created with owner references and labels, a status write that
+// conflicts is not acted on, the pause annotation stops everything, deletion
+// runs decide's deletion path, unwatched namespaces are left alone, and the
+// metrics and health endpoints answer.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { childNames } from '../children/names.ts';
+import { jobIdFor } from '../reconcile/ids.ts';
+import type { Decision } from '../reconcile/action.ts';
+import { FINALIZER } from './actor.ts';
+import { PAUSE_ANNOTATION } from './reconciler.ts';
+import type { Controller } from './controller.ts';
+import { eventually } from './testing/eventually.ts';
+import { kubernetesWithCrds, TestNamespace } from './testing/kube-fixture.ts';
+
+const spec = {
+  job: { entry: '/opt/brook/examples/wordcount/job.ts' },
+  // No JobManager ever answers here: a cancel gives up after a second.
+  config: { 'kubernetes.operator.job.cancel.timeout': '1s' },
+};
+/** Nothing listens there: REST calls fail at once instead of waiting for DNS. */
+const unreachable = () => 'http://127.0.0.1:1';
+
+let kc: KubeConfig;
+const namespaces: TestNamespace[] = [];
+
+before(async () => {
+  kc = await kubernetesWithCrds();
+});
+
+after(async () => {
+  await Promise.all(namespaces.map((ns) => ns.dispose()));
+});
+
+async function namespace(): Promise<TestNamespace> {
+  const ns = await TestNamespace.create(kc, 'brook-ctl');
+  namespaces.push(ns);
+  return ns;
+}
+
+async function started(controller: Controller): Promise<Controller> {
+  await controller.start();
+  await controller.whenSynced();
+  return controller;
+}
+
+async function metricValue(controller: Controller, name: string, labels: Record<string, string>): Promise<number> {
+  const metric = await controller.metrics.registry.getSingleMetric(name)?.get();
+  const match = metric?.values.find((v) => Object.entries(labels).every(([k, value]) => v.labels[k] === value));
+  return match?.value ?? 0;
+}
+
+test('a new StreamDeployment gets the finalizer, a status, and children owned by it with the standard labels', async () => {
+  const ns = await namespace();
+  const controller = await started(
+    ns.controller({ jobManagerUrl: unreachable, metricsPort: 0, metricsHost: '127.0.0.1' }),
+  );
+  const created = await ns.createStreamDeployment('wordcount', spec);
+  const uid = created.metadata.uid;
+  const sd = await ns.waitFor('wordcount', (s) => s.status?.lifecycleState === 'DEPLOYED', 'is DEPLOYED');
+  assert.deepEqual(sd.metadata.finalizers, [FINALIZER]);
+  assert.equal(sd.status?.observedGeneration, 1);
+  const jobId = jobIdFor(uid, 1);
+  assert.equal(sd.status?.jobStatus?.jobId, jobId);
+  assert.equal(sd.status?.jobStatus?.state, 'RECONCILING', 'no JobManager answers without a kubelet');
+
+  const names = childNames('wordcount');
+  const jm = await ns.jobManagerDeployment('wordcount', jobId);
+  const tm = await eventually(() => ns.deployment(names.taskManager), Boolean, 'the TaskManager Deployment');
+  const service = await ns.core.readNamespacedService({ namespace: ns.name, name: names.jobManagerService });
+  const config = await eventually(() => ns.configMap(names.configMap), Boolean, 'the ConfigMap');
+  for (const child of [jm, tm!, service, config!]) {
+    const owner = child.metadata?.ownerReferences;
+    assert.deepEqual(
+      owner?.map((o) => [o.apiVersion, o.kind, o.name, o.uid, o.controller, o.blockOwnerDeletion]),
+      [['brook.dev/v1beta1', 'StreamDeployment', 'wordcount', uid, true, true]],
+      `${child.metadata?.name} is owned by the StreamDeployment`,
+    );
+    assert.equal(child.metadata?.labels?.['app.kubernetes.io/managed-by'], 'brook-operator');
+    assert.equal(child.metadata?.labels?.['app.kubernetes.io/instance'], 'wordcount');
+    assert.equal(child.metadata?.annotations?.['brook.dev/job-id'], jobId);
+  }
+  assert.ok(jm.spec?.template.spec?.containers[0]?.args?.includes(`pipeline.job-id=${jobId}`));
+  assert.equal(tm!.spec?.replicas, 1);
+  // Written with the operator's field manager (server-side apply).
+  assert.ok(jm.metadata?.managedFields?.some((f) => f.manager === 'brook-operator' && f.operation === 'Apply'));
+  assert.ok((await ns.eventReasons('wordcount')).includes('Submit'));
+
+  // Nothing changes any more: later reconciles write nothing (no status churn, no needless watch events).
+  const settled = await ns.get('wordcount');
+  const count = controller.reconcileCount;
+  await eventually(
+    async () => controller.reconcileCount,
+    (n) => n >= count + 2,
+    'two more reconciles',
+    20_000,
+  );
+  assert.equal((await ns.get('wordcount'))?.metadata.resourceVersion, settled?.metadata.resourceVersion);
+
+  const base = `http://127.0.0.1:${controller.metricsPort}`;
+  assert.equal((await fetch(`${base}/healthz`)).status, 200);
+  assert.equal((await fetch(`${base}/readyz`)).status, 200);
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  assert.match(metrics, /brook_operator_resources\{lifecycle_state="DEPLOYED"\} 1/);
+  assert.match(metrics, /brook_operator_reconciles_total\{result="success"\} [1-9]/);
+  assert.match(metrics, /brook_operator_actions_total\{action="deploy"\} [1-9]/);
+  assert.match(metrics, /brook_operator_reconcile_duration_seconds_count\{result="success"\} [1-9]/);
+  assert.match(metrics, /brook_operator_workqueue_depth \d/);
+  assert.match(metrics, /brook_operator_leader 1/);
+});
+
+test('a status write that conflicts is not acted on; the next pass writes and acts', async () => {
+  const ns = await namespace();
+  let conflicted: Decision | undefined;
+  const acted: Decision[] = [];
+  await started(
+    ns.controller({
+      jobManagerUrl: unreachable,
+      hooks: {
+        beforeStatusWrite: async (_key, decision) => {
+          if (conflicted || decision.action.type !== 'deploy') return;
+          conflicted = decision;
+          // Someone else writes the resource between our read and our write.
+          await ns.patch('raced', { metadata: { annotations: { 'example.com/touched': 'yes' } } });
+        },
+        beforeAct: async (_key, decision) => {
+          acted.push(decision);
+        },
+      },
+    }),
+  );
+  const created = await ns.createStreamDeployment('raced', spec);
+  await ns.jobManagerDeployment('raced', jobIdFor(created.metadata.uid, 1));
+  assert.ok(conflicted, 'a write conflicted');
+  assert.ok(!acted.includes(conflicted), 'the conflicted decision was never acted on');
+  assert.ok(
+    acted.some((d) => d.action.type === 'deploy'),
+    'a later decision deployed',
+  );
+  const sd = await ns.get('raced');
+  assert.equal(sd?.status?.reconciliationStatus?.deploySequence, 1, 'one deployment recorded, not two');
+});
+
+test('the pause annotation stops all action; removing it lets the operator catch up', async () => {
+  const ns = await namespace();
+  const controller = await started(ns.controller({ jobManagerUrl: unreachable }));
+  const created = await ns.createStreamDeployment('paused', spec);
+  const firstJob = jobIdFor(created.metadata.uid, 1);
+  await ns.jobManagerDeployment('paused', firstJob);
+  await ns.waitFor('paused', (s) => s.status?.observedGeneration === 1, 'has a status');
+
+  const pauses = () => metricValue(controller, 'brook_operator_reconciles_total', { result: 'paused' });
+  await ns.patch('paused', { metadata: { annotations: { [PAUSE_ANNOTATION]: 'true' } } });
+  await eventually(pauses, (n) => n >= 1, 'a paused reconcile');
+  const pausedStatus = (await ns.get('paused'))?.status;
+  const before = await pauses();
+  const changed = await ns.patch('paused', { spec: { image: 'brook:test-2' } });
+  assert.equal(changed.metadata.generation, 2);
+  await eventually(pauses, (n) => n > before, 'the spec change reconciled while paused');
+  const still = await ns.get('paused');
+  assert.equal(still?.status?.observedGeneration, 1, 'status untouched while paused');
+  assert.deepEqual(still?.status, pausedStatus);
+  const jm = await ns.deployment(childNames('paused').jobManager);
+  assert.equal(jm?.metadata?.annotations?.['brook.dev/job-id'], firstJob, 'children untouched while paused');
+  assert.equal(jm?.metadata?.deletionTimestamp, undefined);
+  assert.ok((await ns.eventReasons('paused')).includes('ReconciliationPaused'));
+
+  await ns.patch('paused', { metadata: { annotations: { [PAUSE_ANNOTATION]: null } } });
+  await ns.waitFor('paused', (s) => s.status?.observedGeneration === 2, 'reconciled generation 2');
+  // Stateless upgrade of a job that is not running: the old Deployments go, new ones come with a new job id.
+  const upgraded = await ns.jobManagerDeployment('paused', jobIdFor(created.metadata.uid, 2), 60_000);
+  assert.equal(upgraded.spec?.template.spec?.containers[0]?.image, 'brook:test-2');
+});
+
+test('deletion runs the deletion path: the job is cancelled (or given up on), the finalizer goes, children follow', async () => {
+  const ns = await namespace();
+  await started(ns.controller({ jobManagerUrl: unreachable }));
+  const created = await ns.createStreamDeployment('doomed', spec);
+  await ns.jobManagerDeployment('doomed', jobIdFor(created.metadata.uid, 1));
+  await ns.waitFor('doomed', (s) => s.metadata.finalizers?.includes(FINALIZER) === true, 'has the finalizer');
+  await ns.delete('doomed');
+  const deleting = await ns
+    .waitFor('doomed', (s) => s.status?.lifecycleState === 'DELETING', 'is DELETING')
+    .catch(() => undefined); // it may be gone before it is seen DELETING
+  if (deleting) assert.ok(deleting.metadata.finalizers?.includes(FINALIZER), 'held by the finalizer while DELETING');
+  await eventually(
+    () => ns.get('doomed'),
+    (sd) => sd === undefined,
+    'the StreamDeployment is gone',
+    30_000,
+  );
+  assert.ok((await ns.eventReasons('doomed')).includes('Deleting'));
+  const names = childNames('doomed');
+  // Garbage collection (kube-controller-manager) removes the children through their owner references.
+  await eventually(
+    async () => [
+      await ns.deployment(names.jobManager),
+      await ns.deployment(names.taskManager),
+      await ns.configMap(names.configMap),
+    ],
+    (children) => children.every((c) => c === undefined),
+    'the children are garbage-collected',
+    60_000,
+  );
+});
+
+test('StreamDeployments outside the watched namespaces are left alone', async () => {
+  const watched = await namespace();
+  const other = await namespace();
+  await started(watched.controller({ jobManagerUrl: unreachable }));
+  await other.createStreamDeployment('elsewhere', spec);
+  const mine = await watched.createStreamDeployment('mine', spec);
+  await watched.jobManagerDeployment('mine', jobIdFor(mine.metadata.uid, 1));
+  const untouched = await other.get('elsewhere');
+  assert.equal(untouched?.status, undefined);
+  assert.equal(untouched?.metadata.finalizers, undefined);
+  assert.equal(await other.deployment(childNames('elsewhere').jobManager), undefined);
+});

@@ -1,0 +1,231 @@
+// The controller's one adapter to the Kubernetes API, on @kubernetes/client-node:
+// list and watch any kind, read and write StreamDeployments (status with the
+// resourceVersion read, finalizers), server-side apply of children, deletes,
+// Events and Leases. Everything else in the controller talks to this.
+import {
+  AppsV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  Watch,
+  setHeaderOptions,
+  type CoreV1Event,
+  type V1Lease,
+} from '@kubernetes/client-node';
+import {
+  apiVersionOf,
+  collectionPath,
+  streamDeployments,
+  type KubeObject,
+  type ResourceKind,
+} from './kube-resources.ts';
+
+export const FIELD_MANAGER = 'brook-operator';
+
+/** The HTTP status of a failed Kubernetes call, when there was one. */
+export function statusCodeOf(error: unknown): number | undefined {
+  const e = error as { code?: unknown; statusCode?: unknown } | undefined;
+  if (typeof e?.code === 'number') return e.code;
+  if (typeof e?.statusCode === 'number') return e.statusCode;
+  return undefined;
+}
+
+export const isNotFound = (error: unknown) => statusCodeOf(error) === 404;
+export const isConflict = (error: unknown) => statusCodeOf(error) === 409;
+
+export interface ListResult {
+  items: KubeObject[];
+  resourceVersion: string;
+}
+
+/** One watch event as the API server sends it. */
+export interface WatchEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: KubeObject & { code?: number; reason?: string; message?: string };
+}
+
+export interface WatchParams {
+  resourceVersion: string;
+  labelSelector?: string;
+  /** The API server ends the watch after this many seconds; the informer then watches again. */
+  timeoutSeconds: number;
+}
+
+/** A running watch: `abort()` ends it (the done callback is then called with null). */
+export interface WatchHandle {
+  abort(): void;
+}
+
+/** Loads credentials: a kubeconfig file when given, else $KUBECONFIG, ~/.kube/config or the in-cluster service account. */
+export function loadKubeConfig(file?: string): KubeConfig {
+  const kc = new KubeConfig();
+  if (file !== undefined) kc.loadFromFile(file);
+  else kc.loadFromDefault();
+  return kc;
+}
+
+export class KubeApi {
+  private readonly objects: KubernetesObjectApi;
+  private readonly custom: CustomObjectsApi;
+  private readonly apps: AppsV1Api;
+  private readonly core: CoreV1Api;
+  private readonly coordination: CoordinationV1Api;
+  private readonly watcher: Watch;
+
+  constructor(readonly config: KubeConfig) {
+    this.objects = KubernetesObjectApi.makeApiClient(config);
+    this.custom = config.makeApiClient(CustomObjectsApi);
+    this.apps = config.makeApiClient(AppsV1Api);
+    this.core = config.makeApiClient(CoreV1Api);
+    this.coordination = config.makeApiClient(CoordinationV1Api);
+    this.watcher = new Watch(config);
+  }
+
+  /** Every object of a kind (in one namespace or all), page by page, with the list's resourceVersion. */
+  async list(kind: ResourceKind, namespace: string | undefined, labelSelector?: string): Promise<ListResult> {
+    const items: KubeObject[] = [];
+    let continueToken: string | undefined;
+    let resourceVersion: string;
+    do {
+      const page = await this.objects.list(
+        apiVersionOf(kind),
+        kind.kind,
+        namespace,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        labelSelector,
+        500,
+        continueToken,
+      );
+      items.push(...(page.items as KubeObject[]));
+      // Typed lists (Deployments) name it _continue, raw ones (custom resources) continue.
+      const meta: { resourceVersion?: string; continue?: string; _continue?: string } = page.metadata ?? {};
+      resourceVersion = meta.resourceVersion ?? '';
+      continueToken = meta.continue || meta._continue || undefined;
+    } while (continueToken !== undefined);
+    return { items, resourceVersion };
+  }
+
+  /** Watches a kind from a resourceVersion; `done` is called once, with the error that ended it or null. */
+  async watch(
+    kind: ResourceKind,
+    namespace: string | undefined,
+    params: WatchParams,
+    onEvent: (event: WatchEvent) => void,
+    done: (error: unknown) => void,
+  ): Promise<WatchHandle> {
+    const query: Record<string, string | number | boolean> = {
+      resourceVersion: params.resourceVersion,
+      allowWatchBookmarks: true,
+      timeoutSeconds: params.timeoutSeconds,
+    };
+    if (params.labelSelector !== undefined) query.labelSelector = params.labelSelector;
+    return this.watcher.watch(
+      collectionPath(kind, namespace),
+      query,
+      (type: string, object: unknown) => onEvent({ type, object } as WatchEvent),
+      done,
+    );
+  }
+
+  /** The StreamDeployment as stored now (not from a cache), or undefined when it is gone. */
+  async getStreamDeployment(namespace: string, name: string): Promise<Record<string, unknown> | undefined> {
+    try {
+      return (await this.custom.getNamespacedCustomObject({
+        ...crd,
+        namespace,
+        name,
+      })) as Record<string, unknown>;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Replaces the status of the StreamDeployment whose metadata (name, namespace,
+   * resourceVersion) is given: 409 when it changed since that resourceVersion.
+   */
+  async replaceStreamDeploymentStatus(
+    metadata: { name: string; namespace: string; resourceVersion: string },
+    object: Record<string, unknown>,
+    status: unknown,
+  ): Promise<Record<string, unknown>> {
+    const body = { ...object, metadata: { ...(object.metadata as object), ...metadata }, status };
+    return (await this.custom.replaceNamespacedCustomObjectStatus({
+      ...crd,
+      namespace: metadata.namespace,
+      name: metadata.name,
+      body,
+    })) as Record<string, unknown>;
+  }
+
+  /** Sets the finalizers of a StreamDeployment, if it is still at `resourceVersion` (409 otherwise). */
+  async setStreamDeploymentFinalizers(
+    metadata: { name: string; namespace: string; resourceVersion: string },
+    finalizers: string[],
+  ): Promise<Record<string, unknown>> {
+    return (await this.custom.patchNamespacedCustomObject(
+      {
+        ...crd,
+        namespace: metadata.namespace,
+        name: metadata.name,
+        body: { metadata: { resourceVersion: metadata.resourceVersion, finalizers } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    )) as Record<string, unknown>;
+  }
+
+  /** Server-side apply with the operator's field manager, taking over fields others set. */
+  async apply(object: KubeObject): Promise<void> {
+    await this.objects.patch(
+      object as Parameters<KubernetesObjectApi['patch']>[0],
+      undefined,
+      undefined,
+      FIELD_MANAGER,
+      true,
+      PatchStrategy.ServerSideApply,
+    );
+  }
+
+  /**
+   * Deletes a Deployment in the foreground: it stays (with a deletionTimestamp)
+   * until its pods are gone, so its absence means the process is gone too.
+   */
+  async deleteDeployment(namespace: string, name: string): Promise<void> {
+    try {
+      await this.apps.deleteNamespacedDeployment({ namespace, name, propagationPolicy: 'Foreground' });
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+
+  async createEvent(namespace: string, event: CoreV1Event): Promise<void> {
+    await this.core.createNamespacedEvent({ namespace, body: event });
+  }
+
+  async readLease(namespace: string, name: string): Promise<V1Lease | undefined> {
+    try {
+      return await this.coordination.readNamespacedLease({ namespace, name });
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async createLease(namespace: string, lease: V1Lease): Promise<V1Lease> {
+    return this.coordination.createNamespacedLease({ namespace, body: lease });
+  }
+
+  /** Replaces a Lease; its metadata.resourceVersion makes it fail with 409 when another holder wrote first. */
+  async replaceLease(namespace: string, lease: V1Lease): Promise<V1Lease> {
+    return this.coordination.replaceNamespacedLease({ namespace, name: lease.metadata!.name!, body: lease });
+  }
+}
+
+const crd = { group: streamDeployments.group, version: streamDeployments.version, plural: streamDeployments.plural };

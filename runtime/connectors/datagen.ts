@@ -10,6 +10,7 @@ import {
   type SourceReader,
   type SourceReaderContext,
   type SourceSplit,
+  type SplitBacklog,
 } from './source.ts';
 
 export interface DataGeneratorOptions<T> {
@@ -96,6 +97,13 @@ class DataGeneratorReader<T> implements SourceReader<T, DataGeneratorSplit> {
     if (this.ratePerMs === undefined) return new Promise((resolve) => setImmediate(resolve));
     const waitMs = Math.max(1, Math.ceil(1 / this.ratePerMs));
     return new Promise((resolve) => setTimeout(resolve, Math.min(waitMs, 50)));
+  }
+
+  /** Bounded splits: the records each has left to generate. */
+  pendingRecords(): SplitBacklog[] {
+    return this.splits
+      .filter((s) => Number.isFinite(s.end))
+      .map((s) => ({ split: s.id, records: Math.max(0, Math.ceil((s.end - s.next) / s.stride)) }));
   }
 
   snapshotState(): DataGeneratorSplit[] {

@@ -10,6 +10,12 @@ export interface SourceSplit {
 
 export type InputStatus = 'more' | 'nothing' | 'end';
 
+/** A split's backlog: records between its position and the end of what is there to read. */
+export interface SplitBacklog {
+  split: string;
+  records: number;
+}
+
 /** Where a reader puts records; `forSplit` gives per-split watermarks inside the source. */
 export interface ReaderOutput<T> {
   collect(value: T, timestamp?: number): void;
@@ -42,6 +48,12 @@ export interface SourceReader<T, S extends SourceSplit> {
   snapshotState(checkpointId: number): S[];
   /** Checkpoint `checkpointId` completed everywhere (a Kafka reader commits its offsets for lag monitoring). */
   notifyCheckpointComplete?(checkpointId: number): void | Promise<void>;
+  /**
+   * Records each split has yet to read, as far as the reader knows (a Kafka
+   * partition: its high watermark minus the next offset to emit). Read when
+   * metrics are scraped (`brook_source_pending_records`); must be cheap.
+   */
+  pendingRecords?(): SplitBacklog[];
   close?(): void | Promise<void>;
 }
 

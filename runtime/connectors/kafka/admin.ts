@@ -3,14 +3,16 @@
 // and a consumer group's committed offsets.
 import { Admin, FetchIsolationLevels } from '@platformatic/kafka';
 import { KafkaOperationError } from './errors.ts';
+import { clientSecurityOptions, type SecuritySettings } from './security.ts';
 
-export interface ConnectionSettings {
+export interface ConnectionSettings extends SecuritySettings {
   bootstrapServers: string[];
   clientId: string;
   retries: number;
   requestTimeoutMs: number;
 }
 
+/** The options of every consumer, producer and admin the connector creates. */
 export function clientOptions(settings: ConnectionSettings, role: string) {
   return {
     clientId: `${settings.clientId}-${role}`,
@@ -18,6 +20,7 @@ export function clientOptions(settings: ConnectionSettings, role: string) {
     retries: settings.retries,
     requestTimeout: settings.requestTimeoutMs,
     retryDelay: 250,
+    ...clientSecurityOptions(settings),
   };
 }
 
@@ -28,9 +31,11 @@ export const LATEST = -1n;
 
 export class KafkaAdmin {
   readonly admin: Admin;
+  private readonly brokers: string[];
 
   constructor(settings: ConnectionSettings) {
     this.admin = new Admin(clientOptions(settings, 'admin'));
+    this.brokers = settings.bootstrapServers;
   }
 
   /** Partition counts of the topics that match (topics missing from the cluster are left out). */
@@ -48,7 +53,7 @@ export class KafkaAdmin {
       const metadata = await this.admin.metadata({ topics: present, forceUpdate: true });
       return new Map(present.map((t) => [t, metadata.topics.get(t)?.partitionsCount ?? 0]));
     } catch (error) {
-      throw new KafkaOperationError('partition discovery', error);
+      throw new KafkaOperationError('partition discovery', error, this.brokers);
     }
   }
 
@@ -74,7 +79,7 @@ export class KafkaAdmin {
         for (const p of t.partitions) result.set(`${t.name}-${p.partitionIndex}`, Number(p.offset));
       return result;
     } catch (error) {
-      throw new KafkaOperationError('listing offsets', error);
+      throw new KafkaOperationError('listing offsets', error, this.brokers);
     }
   }
 
@@ -94,7 +99,7 @@ export class KafkaAdmin {
           }
       return result;
     } catch (error) {
-      throw new KafkaOperationError(`reading committed offsets of group ${groupId}`, error);
+      throw new KafkaOperationError(`reading committed offsets of group ${groupId}`, error, this.brokers);
     }
   }
 

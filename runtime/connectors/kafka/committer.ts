@@ -21,7 +21,7 @@ export class KafkaCommitter implements Committer<KafkaCommittable> {
   private readonly client: TransactionCoordinatorClient;
   private closed = false;
 
-  constructor(settings: KafkaSinkSettings) {
+  constructor(private readonly settings: KafkaSinkSettings) {
     this.client = new TransactionCoordinatorClient(settings);
   }
 
@@ -46,7 +46,8 @@ export class KafkaCommitter implements Committer<KafkaCommittable> {
         return;
       }
       const ids = protocolErrorIds(error);
-      if (!ids.some((id) => ABORTED.has(id))) throw new KafkaTransactionError(t.transactionalId, 'commit', error);
+      if (!ids.some((id) => ABORTED.has(id)))
+        throw new KafkaTransactionError(t.transactionalId, 'commit', error, this.settings.bootstrapServers);
       kafkaLog.error(
         { transactionalId: t.transactionalId, err: describeKafkaError(error) },
         'transaction was aborted by the broker before it could be committed (transaction.timeout.ms exceeded, or fenced): its records are lost',

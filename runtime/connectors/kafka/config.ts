@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import type { OutputTag } from '../../api/output-tag.ts';
 import { KafkaConfigError } from './errors.ts';
+import { saslOption, tlsOption } from './security.ts';
 
 const fn = <F>(what: string) =>
   z.custom<F>((v) => typeof v === 'function', { message: `expected a function (${what})` });
@@ -20,6 +21,10 @@ const connection = {
   retries: z.number().int().min(2).default(10),
   /** Client-side timeout of one request. */
   requestTimeoutMs: z.number().int().positive().default(30_000),
+  /** SASL authentication (default: none); the same shape as the configuration's `kafka.sasl`. */
+  sasl: saslOption.optional(),
+  /** TLS to the brokers: true (the system's CAs), or { ca, cert, key, servername, rejectUnauthorized }. */
+  tls: tlsOption.optional(),
 };
 
 const startingOffsets = z.union([

@@ -13,6 +13,7 @@ import {
 } from '@platformatic/kafka';
 import type { ConnectionSettings } from './admin.ts';
 import { protocolErrorIds } from './errors.ts';
+import { clientSecurityOptions } from './security.ts';
 
 /** Errors after which the same request may succeed a moment later. */
 const RETRIABLE = new Set([
@@ -35,7 +36,10 @@ export class TransactionCoordinatorClient {
   private closed = false;
 
   constructor(private readonly settings: ConnectionSettings & { transactionTimeoutMs: number }) {
-    this.pool = new ConnectionPool(`${settings.clientId}-txn`, { requestTimeout: settings.requestTimeoutMs });
+    this.pool = new ConnectionPool(`${settings.clientId}-txn`, {
+      requestTimeout: settings.requestTimeoutMs,
+      ...clientSecurityOptions(settings),
+    });
     this.bootstrap = settings.bootstrapServers.map((b) => {
       const [host, port] = b.split(':');
       return { host: host!, port: Number(port) };

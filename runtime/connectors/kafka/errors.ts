@@ -9,19 +9,27 @@ export class KafkaConfigError extends BrookError {
   }
 }
 
-/** A broker operation that failed after its retries. */
+/**
+ * The brokers an operation talked to, for its message: a timed-out request says
+ * only "Request timed out", and a job may use several clusters.
+ */
+const on = (brokers: readonly string[] | undefined) => (brokers?.length ? ` on ${brokers.join(',')}` : '');
+
+/** A broker operation that failed after its retries; `brokers` are the bootstrap servers it used. */
 export class KafkaOperationError extends BrookError {
-  constructor(operation: string, cause: unknown) {
-    super('BROOK_KAFKA_OPERATION', `Kafka ${operation} failed: ${describeKafkaError(cause)}`, { cause });
+  constructor(operation: string, cause: unknown, brokers?: readonly string[]) {
+    super('BROOK_KAFKA_OPERATION', `Kafka ${operation} failed${on(brokers)}: ${describeKafkaError(cause)}`, {
+      cause,
+    });
   }
 }
 
 /** A transaction could not be committed for a reason other than the ones Flink also tolerates. */
 export class KafkaTransactionError extends BrookError {
-  constructor(transactionalId: string, action: string, cause: unknown) {
+  constructor(transactionalId: string, action: string, cause: unknown, brokers?: readonly string[]) {
     super(
       'BROOK_KAFKA_TRANSACTION',
-      `Kafka transaction ${transactionalId}: ${action} failed: ${describeKafkaError(cause)}`,
+      `Kafka transaction ${transactionalId}: ${action} failed${on(brokers)}: ${describeKafkaError(cause)}`,
       { cause },
     );
   }

@@ -25,6 +25,8 @@ export class FetchedPartition {
   head = 0;
   /** A dead letter is on its way to its topic: nothing more is emitted from here until it is acknowledged. */
   blocked = false;
+  /** The end of what there is to read, from the last fetch response (read_committed: the last stable offset). */
+  endOffset: number | undefined;
   private readonly abortedProducers = new Set<bigint>();
 
   constructor(split: KafkaPartitionSplit) {
@@ -70,6 +72,8 @@ export class FetchedPartition {
     const aborted = readCommitted
       ? [...response.abortedTransactions].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : 1))
       : [];
+    const end = readCommitted ? response.lastStableOffset : response.highWatermark;
+    if (end >= 0n) this.endOffset = Number(end);
     let added = 0;
     for (const batch of response.records ?? []) {
       const first = Number(batch.firstOffset);
@@ -106,6 +110,11 @@ export class FetchedPartition {
       added++;
     }
     return added;
+  }
+
+  /** Records between the next offset to emit and the end offset (Flink's pendingRecords; the consumer lag). */
+  get pendingRecords(): number | undefined {
+    return this.endOffset === undefined ? undefined : Math.max(0, this.endOffset - this.split.offset);
   }
 
   /** The fetch position jumps (offset out of range): what was buffered is dropped. */

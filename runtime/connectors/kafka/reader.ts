@@ -3,9 +3,9 @@
 // maxBufferedRecords: backpressure), pollNext emits from them synchronously
 // with per-partition watermarks, and a completed checkpoint commits the
 // offsets it recorded to the consumer group, for lag monitoring only.
-import { Consumer, FetchIsolationLevels, Producer } from '@platformatic/kafka';
+import { Consumer, FetchIsolationLevels, kGetApi, Producer, type Broker, type fetchV17 } from '@platformatic/kafka';
 import type { OutputTag } from '../../api/output-tag.ts';
-import type { InputStatus, ReaderOutput, SourceReader, SourceReaderContext } from '../source.ts';
+import type { InputStatus, ReaderOutput, SourceReader, SourceReaderContext, SplitBacklog } from '../source.ts';
 import { KafkaAdmin, clientOptions, EARLIEST } from './admin.ts';
 import type { KafkaSourceSettings } from './config.ts';
 import { deserializerFor, keyDeserializerFor } from './deserializers.ts';
@@ -181,10 +181,23 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
           this.buffered--;
           this.wakeReader?.();
         },
-        (error: unknown) => this.fail(new KafkaOperationError(`sending a dead letter to ${target.topic}`, error)),
+        (error: unknown) =>
+          this.fail(
+            new KafkaOperationError(`sending a dead letter to ${target.topic}`, error, this.settings.bootstrapServers),
+          ),
       );
     // Counted when acknowledged, not now.
     this.buffered++;
+  }
+
+  /** Per partition: records behind the end offset of the last fetch (metrics; known after the first fetch). */
+  pendingRecords(): SplitBacklog[] {
+    const backlog: SplitBacklog[] = [];
+    for (const p of this.partitions.values()) {
+      const records = p.pendingRecords;
+      if (records !== undefined) backlog.push({ split: p.split.id, records });
+    }
+    return backlog;
   }
 
   isAvailable(): Promise<void> {
@@ -250,10 +263,19 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
       } catch (error) {
         if (this.closed) return;
         if (++failures >= MAX_FETCH_FAILURES) {
-          this.fail(new KafkaOperationError(`fetching (${failures} attempts in a row)`, error));
+          this.fail(
+            new KafkaOperationError(`fetching (${failures} attempts in a row)`, error, this.settings.bootstrapServers),
+          );
           return;
         }
-        kafkaLog.warn({ subtask: this.context.subtaskIndex, err: describeKafkaError(error) }, 'fetch failed; retrying');
+        kafkaLog.warn(
+          {
+            subtask: this.context.subtaskIndex,
+            brokers: this.settings.bootstrapServers,
+            err: describeKafkaError(error),
+          },
+          'fetch failed; retrying',
+        );
         this.consumer.clearMetadata();
         await sleep(Math.min(5000, 100 * 2 ** failures));
       }
@@ -275,21 +297,26 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
       byTopic.set(topic.id, [...(byTopic.get(topic.id) ?? []), p]);
       byLeader.set(leader, byTopic);
     }
-    await Promise.all([...byLeader].map(([leader, byTopic]) => this.fetchFrom(leader, byTopic)));
+    await Promise.all(
+      [...byLeader].map(([leader, byTopic]) => this.fetchFrom(leader, metadata.brokers.get(leader), byTopic)),
+    );
   }
 
-  private async fetchFrom(node: number, byTopic: Map<string, FetchedPartition[]>): Promise<void> {
+  private async fetchFrom(
+    node: number,
+    broker: Broker | undefined,
+    byTopic: Map<string, FetchedPartition[]>,
+  ): Promise<void> {
+    if (!broker) throw new KafkaOperationError('fetching', `no address for leader ${node} in the metadata`);
     const perPartition = Math.max(
       64 * 1024,
       Math.floor(this.settings.fetchMaxBytes / [...byTopic.values()].flat().length),
     );
     let response;
     try {
-      response = await this.consumer.fetch({
-        node,
-        maxWaitTime: this.settings.fetchMaxWaitMs,
-        maxBytes: this.settings.fetchMaxBytes,
-        topics: [...byTopic].map(([topicId, ps]) => ({
+      response = await this.fetchRequest(
+        broker,
+        [...byTopic].map(([topicId, ps]) => ({
           topicId,
           partitions: ps.map((p) => ({
             partition: p.split.partition,
@@ -299,7 +326,7 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
             partitionMaxBytes: perPartition,
           })),
         })),
-      });
+      );
     } catch (error) {
       if (protocolErrorIds(error).includes('OFFSET_OUT_OF_RANGE'))
         return this.resetOutOfRange([...byTopic.values()].flat());
@@ -316,6 +343,36 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
       }
     }
     this.wakeReader?.();
+  }
+
+  /**
+   * One Fetch request on the consumer's connection to `broker`, at the newest
+   * version both sides speak. Not Consumer.fetch: with read_committed it runs
+   * the client's own aborted-transaction filter, which throws an uncaught
+   * TypeError (ending the process) on an abort marker whose transaction the
+   * response does not list (@platformatic/kafka issue 391, fixed after 2.11), a
+   * shape that broker outages leave in exactly-once output. FetchedPartition
+   * filters aborted transactions itself, across fetches, as the Java consumer does.
+   */
+  private async fetchRequest(broker: Broker, topics: fetchV17.FetchRequestTopic[]): Promise<fetchV17.FetchResponse> {
+    type FetchApi = typeof fetchV17.api;
+    const api = await new Promise<FetchApi>((resolve, reject) =>
+      this.consumer[kGetApi]('Fetch', (error, found) => (error ? reject(error) : resolve(found as FetchApi))),
+    );
+    const connection = await this.consumer.connections.get(broker);
+    const isolation = this.readCommitted ? FetchIsolationLevels.READ_COMMITTED : FetchIsolationLevels.READ_UNCOMMITTED;
+    return api.async(
+      connection,
+      this.settings.fetchMaxWaitMs,
+      1,
+      this.settings.fetchMaxBytes,
+      isolation,
+      0,
+      0,
+      topics,
+      [],
+      '',
+    );
   }
 
   /** A position the broker no longer has (retention deleted it): start again at the earliest offset, and say so. */

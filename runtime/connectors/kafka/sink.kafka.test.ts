@@ -1,8 +1,8 @@
 // The Kafka sink against a real broker: exactly-once through failures at bad
 // moments (mid-stream; after a checkpoint completed but before its commits
-// ran; with a crashed attempt's transactions left open), and at-least-once
-// losing nothing. A read_committed consumer is compared with the generator's
-// input, computed apart.
+// ran; with a crashed attempt's transactions left open; one transactional id
+// left open by two crashed runs), and at-least-once losing nothing. A
+// read_committed reader is compared with the generator's input, computed apart.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,7 @@ import { SeededRandom, seedFor } from '../random.ts';
 import type { TwoPhaseCommittingSink } from '../sink.ts';
 import { StreamEnvironment } from '../../index.ts';
 import { kafkaSink } from './kafka-sink.ts';
+import { kafkaSource } from './kafka-source.ts';
 import { countOf, KafkaTestCluster } from './testing.ts';
 import type { KafkaCommittable } from './transaction-ids.ts';
 import type { ExactlyOnceKafkaWriter } from './writer.ts';
@@ -145,7 +146,8 @@ test(
       .setCheckpointStorage(`file://${root}/worst`)
       .setRestartStrategy({ kind: 'fixed-delay', attempts: 2, delayMs: 10 });
     env
-      .fromGenerator({ count: 5000, seed: 4, generate, recordsPerSecond: 8000 })
+      // Slow enough that the crash moment (which needs completed checkpoints) comes before the end under load.
+      .fromGenerator({ count: 5000, seed: 4, generate, recordsPerSecond: 2500 })
       .uid('numbers')
       .map((value) => {
         // A checkpoint completed (its commits began) and none has finished yet: the worst moment.
@@ -179,7 +181,8 @@ test(
       .setCheckpointStorage(`file://${root}/lingering`)
       .setRestartStrategy({ kind: 'fixed-delay', attempts: 2, delayMs: 10 });
     env
-      .fromGenerator({ count: 4000, seed: 5, generate, recordsPerSecond: 8000 })
+      // Slow enough that the crash moment (which needs completed checkpoints) comes before the end under load.
+      .fromGenerator({ count: 4000, seed: 5, generate, recordsPerSecond: 2500 })
       .uid('numbers')
       .map((value) => {
         // Checkpoints completed, then enough records for the writer to have sent into its open transaction
@@ -198,6 +201,58 @@ test(
     assert.equal(result.restarts, 1);
     // With a 10-minute transaction timeout, only Brook's aborter can have ended the left-behind transactions.
     await assertExactlyOnce(topic, input(5, 4000));
+  },
+);
+
+test(
+  'exactly-once: two crashed runs restored from one checkpoint left transactions open under the same id; once a third commits under it, readers see only its records',
+  { timeout: 60_000 },
+  async () => {
+    const topic = await cluster.createTopic('eos-reused-id', 1);
+    const sink = exactlyOnce(topic);
+    // Every run restores the same checkpoint (here: none), as the kill test's runs restored from one did: each
+    // aborts the transaction the previous run left open and begins its own under the same id, so one producer id
+    // ends two aborted transactions before the committed one. @platformatic/kafka's read_committed consumer
+    // returned the first of them (one aborted range per producer id and fetch), which looked like duplicates.
+    const init = {
+      jobName: 'reused-id',
+      operatorUid: 'out',
+      subtaskIndex: 0,
+      parallelism: 1,
+      restoredWriterStates: [],
+    };
+    const context = { timestamp: () => undefined, currentWatermark: () => Number.MIN_SAFE_INTEGER };
+    const run = async (name: string) => {
+      const writer = (await sink.createWriter(init)) as ExactlyOnceKafkaWriter<string>;
+      for (let i = 0; i < 5; i++) await writer.write(`${name}:${i}`, context);
+      return writer;
+    };
+    for (const crashed of ['a', 'b']) {
+      const writer = await run(crashed);
+      await writer.flush(); // the records reach the broker inside the open transaction
+      await writer.abandon(); // killed: nothing aborts it but the next run
+    }
+    const last = await run('c');
+    const committables = await last.prepareCommit();
+    await last.close();
+    assert.deepEqual(
+      committables.map((c) => c.transactionalId),
+      [`t-${topic}-out-0-0`],
+      'all three runs used one transactional id',
+    );
+    const committer = await sink.createCommitter(init);
+    await committer.commit(committables);
+    await committer.close?.();
+
+    const expected = ['c:0', 'c:1', 'c:2', 'c:3', 'c:4'];
+    assert.deepEqual(
+      (await cluster.readCommitted(topic, expected.length, 30_000, 500)).map((r) => r.value),
+      expected,
+    );
+    const env = new StreamEnvironment().setParallelism(1);
+    const read = env.fromSource(kafkaSource({ bootstrapServers: brokers, topics: [topic], bounded: true })).collect();
+    await env.execute('eos-reused-id-read');
+    assert.deepEqual(read.values, expected, "Brook's Kafka source (read_committed)");
   },
 );
 

@@ -5,10 +5,12 @@ import {
   Admin,
   Consumer,
   FetchIsolationLevels,
-  MessagesStreamModes,
+  IS_CONTROL,
+  IS_TRANSACTIONAL,
   Producer,
-  stringDeserializers,
   stringSerializers,
+  type KafkaRecord,
+  type RecordsBatch,
 } from '@platformatic/kafka';
 
 export const uniqueName = (label: string) => `brook-${label}-${randomUUID().slice(0, 8)}`;
@@ -28,8 +30,23 @@ export class KafkaTestCluster {
     return topic;
   }
 
+  /**
+   * Grows `topic` to `count` partitions; resolves once the broker's metadata lists each with a leader,
+   * so that records produced to a new partition land there (@platformatic/kafka's producer takes the
+   * partition modulo the count it knows, which would put them in an old one).
+   */
   async addPartitions(topic: string, count: number): Promise<void> {
     await this.admin.createPartitions({ topics: [{ name: topic, count }] });
+    const led = async () => {
+      const metadata = await this.admin.metadata({ topics: [topic], forceUpdate: true });
+      const partitions = metadata.topics.get(topic)?.partitions ?? [];
+      return Array.from({ length: count }, (_, i) => partitions[i]).every((p) => p !== undefined && p.leader >= 0);
+    };
+    const deadline = Date.now() + 30_000;
+    while (!(await led())) {
+      if (Date.now() > deadline) throw new Error(`${topic} did not get ${count} partitions with leaders in 30 s`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   /** Produces records (string key and value) in batches; returns nothing until all are acknowledged. */
@@ -61,52 +78,89 @@ export class KafkaTestCluster {
   /**
    * Everything a read_committed consumer sees in `topic`: it reads until `expected`
    * records came and then `quietMs` passed without more (so duplicates would show), or the deadline.
+   *
+   * Transactions are resolved here, by the definition: a transactional batch counts once the
+   * next control marker of its producer in that partition says commit, and never if it says
+   * abort. Neither @platformatic/kafka's consumer nor the broker's aborted-transaction index is
+   * trusted for that: the consumer keeps one aborted range per producer id and fetch response,
+   * so of two aborted transactions of one transactional id (same producer id, later epoch) it
+   * drops only the second and returns the first as if committed. The kill test's "duplicates"
+   * were that: what two killed runs left open under one id, read back as committed.
    */
   async readCommitted(topic: string, expected: number, deadlineMs = 60_000, quietMs = 1500) {
     const consumer = new Consumer({
       clientId: 'brook-test-reader',
       groupId: uniqueName('reader'),
       bootstrapBrokers: this.brokers,
-      deserializers: stringDeserializers,
-      isolationLevel: FetchIsolationLevels.READ_COMMITTED,
-      maxWaitTime: 200,
+      // Uncommitted: transactions are resolved below by their markers (open ones wait in `open`). With
+      // read_committed the client runs its own aborted-transaction filter, which throws an uncaught TypeError
+      // on an abort marker the response does not list (@platformatic/kafka issue 391), as outages leave them.
+      isolationLevel: FetchIsolationLevels.READ_UNCOMMITTED,
     });
-    const seen: {
-      key: string;
-      value: string;
-      partition: number;
-      offset: bigint;
-      timestamp: bigint;
-      headers: Map<string, string>;
-    }[] = [];
+    const seen: CommittedRecord[] = [];
+    const partitions = new Map<number, { position: bigint; open: Map<bigint, CommittedRecord[]> }>();
+    const deadline = Date.now() + deadlineMs;
+    let lastAt = Date.now();
     try {
-      const stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST, autocommit: false });
-      const deadline = Date.now() + deadlineMs;
-      let lastAt = Date.now();
-      const timer = setInterval(() => {
-        const done = seen.length >= expected && Date.now() - lastAt > quietMs;
-        if (done || Date.now() > deadline) void stream.close();
-      }, 100);
-      try {
-        for await (const m of stream) {
-          const headers = new Map([...m.headers].map(([k, v]) => [String(k), String(v)]));
-          seen.push({
-            key: m.key,
-            value: m.value,
-            partition: m.partition,
-            offset: m.offset,
-            timestamp: m.timestamp,
-            headers,
-          });
-          lastAt = Date.now();
+      while (!(seen.length >= expected && Date.now() - lastAt > quietMs) && Date.now() < deadline) {
+        const metadata = await consumer.metadata({ topics: [topic], forceUpdate: true });
+        const { id, partitions: leaders } = metadata.topics.get(topic)!;
+        const byLeader = new Map<number, number[]>();
+        leaders.forEach(({ leader }, partition) => {
+          if (!partitions.has(partition)) partitions.set(partition, { position: 0n, open: new Map() });
+          byLeader.set(leader, [...(byLeader.get(leader) ?? []), partition]);
+        });
+        const responses = await Promise.all(
+          [...byLeader].map(([node, ps]) =>
+            consumer.fetch({
+              node,
+              maxWaitTime: 200,
+              maxBytes: 8 * 1024 * 1024,
+              topics: [
+                {
+                  topicId: id,
+                  partitions: ps.map((partition) => ({
+                    partition,
+                    fetchOffset: partitions.get(partition)!.position,
+                    currentLeaderEpoch: -1,
+                    lastFetchedEpoch: -1,
+                    partitionMaxBytes: 1024 * 1024,
+                  })),
+                },
+              ],
+            }),
+          ),
+        );
+        const before = seen.length;
+        for (const response of responses) {
+          for (const { partitionIndex, records } of response.responses.flatMap((t) => t.partitions)) {
+            const state = partitions.get(partitionIndex)!;
+            for (const batch of records ?? []) {
+              const last = batch.firstOffset + BigInt(batch.lastOffsetDelta);
+              if (last < state.position) continue;
+              if (batch.attributes & IS_CONTROL) {
+                // Control record key: version (int16), type (int16: 0 abort, 1 commit).
+                const committed = batch.records[0]?.key?.readInt16BE(2) === 1;
+                if (committed) seen.push(...(state.open.get(batch.producerId) ?? []));
+                state.open.delete(batch.producerId);
+              } else {
+                const records = batch.records
+                  .map((r) => committedRecord(partitionIndex, batch, r))
+                  .filter((r) => r.offset >= state.position);
+                if (batch.attributes & IS_TRANSACTIONAL) {
+                  state.open.set(batch.producerId, [...(state.open.get(batch.producerId) ?? []), ...records]);
+                } else {
+                  seen.push(...records);
+                }
+              }
+              state.position = last + 1n;
+            }
+          }
         }
-      } finally {
-        clearInterval(timer);
+        if (seen.length > before) lastAt = Date.now();
       }
     } finally {
-      await new Promise<void>((resolve, reject) =>
-        consumer.close(true, (error) => (error ? reject(error) : resolve())),
-      );
+      await consumer.close();
     }
     return seen;
   }
@@ -137,6 +191,28 @@ export class KafkaTestCluster {
     await this.admin.deleteTopics({ topics: this.topics }).catch(() => {});
     await this.admin.close();
   }
+}
+
+/** A record as the test reader returns it: key, value and headers as UTF-8 strings. */
+export interface CommittedRecord {
+  key: string;
+  value: string;
+  partition: number;
+  offset: bigint;
+  timestamp: bigint;
+  headers: Map<string, string>;
+}
+
+function committedRecord(partition: number, batch: RecordsBatch, r: KafkaRecord): CommittedRecord {
+  return {
+    // An absent key or value stays undefined, as @platformatic/kafka's string deserializer leaves it.
+    key: r.key?.toString('utf8') as string,
+    value: r.value?.toString('utf8') as string,
+    partition,
+    offset: batch.firstOffset + BigInt(r.offsetDelta),
+    timestamp: batch.firstTimestamp + r.timestampDelta,
+    headers: new Map(r.headers.map(([k, v]) => [String(k?.toString('utf8')), String(v?.toString('utf8'))])),
+  };
 }
 
 /** Counts occurrences (a multiset as a map). */

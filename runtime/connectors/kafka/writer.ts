@@ -57,7 +57,10 @@ abstract class BatchingWriter<T> {
     this.buffer = [];
     const sent: Promise<void> = this.send(messages)
       .catch((error: unknown) => {
-        this.failure ??= error instanceof KafkaTransactionError ? error : new KafkaOperationError('producing', error);
+        this.failure ??=
+          error instanceof KafkaTransactionError
+            ? error
+            : new KafkaOperationError('producing', error, this.settings.bootstrapServers);
       })
       .finally(() => this.inFlight.delete(sent));
     this.inFlight.add(sent);
@@ -126,7 +129,7 @@ export class ExactlyOnceKafkaWriter<T>
           const id = transactionalId(this.base, start.subtask, n);
           // Typed, naming the id: a raw client error ("Cannot connect to any broker.") would not say it was Kafka.
           const { epoch } = await client.initProducerId(id).catch((error: unknown) => {
-            throw new KafkaTransactionError(id, 'fencing', error);
+            throw new KafkaTransactionError(id, 'fencing', error, this.settings.bootstrapServers);
           });
           if (epoch === 0) break;
           aborted++;
@@ -172,7 +175,7 @@ export class ExactlyOnceKafkaWriter<T>
       producerEpoch: -1,
     });
     const begun = producer.beginTransaction().catch((error: unknown) => {
-      throw new KafkaTransactionError(id, 'begin', error);
+      throw new KafkaTransactionError(id, 'begin', error, this.settings.bootstrapServers);
     });
     begun.catch(() => {}); // observed through the sends
     this.current = { n, id, producer, begun };

@@ -8,6 +8,7 @@ import { cachedDirectory } from '../cache.ts';
 import { endpoints, KAFKA_CONTROLLER_PORT, KAFKA_PORT } from '../endpoints.ts';
 import { commandExists, runTool } from '../exec.ts';
 import { TestenvError } from '../errors.ts';
+import type { LaunchSpec } from '../process.ts';
 import type { ServiceDefinition } from './service.ts';
 
 // 4.1.x is the newest line @platformatic/kafka declares support for.
@@ -30,30 +31,89 @@ function pom(): string {
 `;
 }
 
-function serverProperties(dataDir: string): string {
-  return [
-    'process.roles=broker,controller',
-    'node.id=1',
-    `controller.quorum.voters=1@127.0.0.1:${KAFKA_CONTROLLER_PORT}`,
-    `listeners=PLAINTEXT://127.0.0.1:${KAFKA_PORT},CONTROLLER://127.0.0.1:${KAFKA_CONTROLLER_PORT}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${KAFKA_PORT}`,
-    'controller.listener.names=CONTROLLER',
-    'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
-    `log.dirs=${join(dataDir, 'logs')}`,
-    'num.partitions=1',
-    'auto.create.topics.enable=true',
+/** Ports of one KRaft node on 127.0.0.1: clients talk to `broker`, the quorum to `controller`. */
+export interface KafkaPorts {
+  broker: number;
+  controller: number;
+}
+
+export interface KafkaNodeOptions {
+  ports: KafkaPorts;
+  /** server.properties entries that replace or add to the single-node defaults. */
+  extraProperties?: Record<string, string>;
+  /** JVM flags before the classpath (heap size). */
+  jvmOptions?: string[];
+}
+
+function serverProperties(dataDir: string, ports: KafkaPorts, extra: Record<string, string>): string {
+  const properties: Record<string, string> = {
+    'process.roles': 'broker,controller',
+    'node.id': '1',
+    'controller.quorum.voters': `1@127.0.0.1:${ports.controller}`,
+    listeners: `PLAINTEXT://127.0.0.1:${ports.broker},CONTROLLER://127.0.0.1:${ports.controller}`,
+    'advertised.listeners': `PLAINTEXT://127.0.0.1:${ports.broker}`,
+    'controller.listener.names': 'CONTROLLER',
+    'inter.broker.listener.name': 'PLAINTEXT',
+    'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    'log.dirs': join(dataDir, 'logs'),
+    'num.partitions': '1',
+    'auto.create.topics.enable': 'true',
     // A single broker: internal topics cannot be replicated; few partitions keep creation fast.
-    'offsets.topic.replication.factor=1',
-    'offsets.topic.num.partitions=4',
-    'transaction.state.log.replication.factor=1',
-    'transaction.state.log.min.isr=1',
-    'transaction.state.log.num.partitions=4',
-    'share.coordinator.state.topic.replication.factor=1',
-    'share.coordinator.state.topic.min.isr=1',
-    'group.initial.rebalance.delay.ms=0',
-    '',
-  ].join('\n');
+    'offsets.topic.replication.factor': '1',
+    'offsets.topic.num.partitions': '4',
+    'transaction.state.log.replication.factor': '1',
+    'transaction.state.log.min.isr': '1',
+    'transaction.state.log.num.partitions': '4',
+    'share.coordinator.state.topic.replication.factor': '1',
+    'share.coordinator.state.topic.min.isr': '1',
+    'group.initial.rebalance.delay.ms': '0',
+    ...extra,
+  };
+  return [...Object.entries(properties).map(([key, value]) => `${key}=${value}`), ''].join('\n');
+}
+
+/**
+ * A KRaft cluster id: 16 random bytes in base64url, as `kafka-storage random-uuid`
+ * prints. Like Kafka's Uuid.randomUuid, never one starting with '-', which
+ * StorageTool would read as an option (1 start in 64 failed to format).
+ */
+function randomClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+/**
+ * Prepares a one-node KRaft cluster (broker and controller) in `dataDir`: writes
+ * server.properties for `ports`, formats the storage with a fresh cluster id,
+ * and returns the command line that runs it. Used by the shared testenv service
+ * and by private brokers (scripts/testenv/private-kafka.ts); the command can be
+ * launched again on the same `dataDir` to restart the node with its data.
+ */
+export async function prepareKafka(classpath: string, dataDir: string, options: KafkaNodeOptions): Promise<LaunchSpec> {
+  mkdirSync(dataDir, { recursive: true });
+  const config = join(dataDir, 'server.properties');
+  writeFileSync(config, serverProperties(dataDir, options.ports, options.extraProperties ?? {}));
+  const clusterId = randomClusterId();
+  await runTool(
+    'kafka',
+    'java',
+    ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', config, '--ignore-formatted'],
+    { logFile: join(dataDir, 'format.log') },
+  );
+  return {
+    command: 'java',
+    args: [
+      ...(options.jvmOptions ?? ['-Xms256m', '-Xmx1g']),
+      '-Djava.awt.headless=true',
+      '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
+      '-cp',
+      classpath,
+      'kafka.Kafka',
+      config,
+    ],
+  };
 }
 
 export const kafka: ServiceDefinition<{ classpath: string }> = {
@@ -92,31 +152,8 @@ export const kafka: ServiceDefinition<{ classpath: string }> = {
     return { classpath: join(dir, 'lib', '*') };
   },
 
-  async launch({ classpath }, { dataDir }) {
-    mkdirSync(dataDir, { recursive: true });
-    const config = join(dataDir, 'server.properties');
-    writeFileSync(config, serverProperties(dataDir));
-    // A KRaft cluster id is 16 random bytes in base64url, as `kafka-storage random-uuid` prints.
-    const clusterId = randomBytes(16).toString('base64url');
-    await runTool(
-      'kafka',
-      'java',
-      ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', config, '--ignore-formatted'],
-      { logFile: join(dataDir, 'format.log') },
-    );
-    return {
-      command: 'java',
-      args: [
-        '-Xms256m',
-        '-Xmx1g',
-        '-Djava.awt.headless=true',
-        '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
-        '-cp',
-        classpath,
-        'kafka.Kafka',
-        config,
-      ],
-    };
+  launch({ classpath }, { dataDir }) {
+    return prepareKafka(classpath, dataDir, { ports: { broker: KAFKA_PORT, controller: KAFKA_CONTROLLER_PORT } });
   },
 
   async probe() {

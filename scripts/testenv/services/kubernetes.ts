@@ -1,8 +1,8 @@
 // A local Kubernetes control plane: etcd, kube-apiserver (TLS, RBAC,
 // service-account tokens) and kube-controller-manager, built from source
 // through the Go module proxy (../kubernetes/build.ts) and run as one
-// supervised process group (../kubernetes/control-plane.ts). No kubelet:
-// pods are created but stay Pending.
+// supervised process group (../kubernetes/control-plane.ts). No kubelet here:
+// pods stay Pending unless a test starts e2e/cluster's process kubelet.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { commandExists } from '../exec.ts';

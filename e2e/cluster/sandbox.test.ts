@@ -15,7 +15,7 @@ const tools: SandboxTools = {
   nsenter: '/usr/bin/nsenter',
 };
 
-test('mounts go parents first, in spec order among equals, then the working directory and exec', () => {
+test('the image overlay first (a volume over /tmp must not hide its lower layer, a clone under /tmp in CI), then parents first, in spec order among equals, then the working directory and exec', () => {
   const script = mountScript(
     '/pods/u1',
     [
@@ -23,7 +23,7 @@ test('mounts go parents first, in spec order among equals, then the working dire
       { kind: 'bind', source: 'hosts', target: '/etc/hosts', file: true },
       {
         kind: 'overlay',
-        lower: '/work/main',
+        lower: '/tmp/clone',
         upper: 'containers/c/upper',
         work: 'containers/c/work',
         target: '/opt/brook',
@@ -36,12 +36,12 @@ test('mounts go parents first, in spec order among equals, then the working dire
   assert.deepEqual(script.split('\n'), [
     'set -e',
     "cd '/pods/u1'",
+    "/bin/mkdir -p '/opt/brook'",
+    "/bin/mount -t overlay overlay -o 'lowerdir=/tmp/clone,upperdir=containers/c/upper,workdir=containers/c/work' '/opt/brook'",
     "/bin/mkdir -p '/tmp'",
     "/bin/mount --bind 'volumes/tmp' '/tmp'",
     `[ -e '/etc/hosts' ] || { /bin/mkdir -p "$(dirname '/etc/hosts')"; : > '/etc/hosts'; }`,
     "/bin/mount --bind 'hosts' '/etc/hosts'",
-    "/bin/mkdir -p '/opt/brook'",
-    "/bin/mount -t overlay overlay -o 'lowerdir=/work/main,upperdir=containers/c/upper,workdir=containers/c/work' '/opt/brook'",
     "/bin/mkdir -p '/opt/brook/conf'",
     "/bin/mount --bind 'volumes/config' '/opt/brook/conf'",
     "/bin/mount -o remount,bind,ro '/opt/brook/conf'",

@@ -50,7 +50,12 @@ const depth = (path: string) => path.split('/').filter(Boolean).length;
  */
 export function mountScript(podDir: string, mounts: Mount[], workingDir: string, tools: SandboxTools): string {
   const lines = ['set -e', `cd ${quote(podDir)}`];
-  const ordered = mounts.map((m, i) => ({ m, i })).sort((a, b) => depth(a.m.target) - depth(b.m.target) || a.i - b.i);
+  // The image's overlay first: its lower layer is an absolute host path, which a volume mounted
+  // earlier (an emptyDir over /tmp, say) could hide. Then parents before children.
+  const overlayFirst = (m: Mount) => (m.kind === 'overlay' ? 0 : 1);
+  const ordered = mounts
+    .map((m, i) => ({ m, i }))
+    .sort((a, b) => overlayFirst(a.m) - overlayFirst(b.m) || depth(a.m.target) - depth(b.m.target) || a.i - b.i);
   for (const { m } of ordered) {
     const target = quote(m.target);
     if (m.kind === 'bind' && m.file) {

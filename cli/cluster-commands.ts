@@ -10,6 +10,9 @@ import { MiniClusterBackend } from '../runtime/cluster/mini-cluster-backend.ts';
 import { startRestServer } from '../runtime/cluster/rest/server.ts';
 import { defaultSavepointDir } from '../runtime/config/apply.ts';
 import { describeCauseChain } from '../runtime/errors.ts';
+import type { MetricsRegistry } from '../runtime/metrics/registry.ts';
+import { DEFAULT_METRICS_PORT } from '../runtime/metrics/server.ts';
+import { serveMetrics } from './metrics-endpoint.ts';
 import { jobNameOf } from './run.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -27,6 +30,21 @@ export function clusterHost(config: Configuration): string {
   return config.cluster.host ?? (process.env.POD_IP || '127.0.0.1');
 }
 
+/** Runs `command` with this process's metrics served on `metrics.port` (9249 unless set), closed when it ends. */
+async function withMetrics(
+  command: string,
+  config: Configuration,
+  run: (metrics: MetricsRegistry) => Promise<number>,
+): Promise<number> {
+  const port = config.metrics.port ?? DEFAULT_METRICS_PORT;
+  const endpoint = await serveMetrics(command, { host: clusterHost(config), port });
+  try {
+    return await run(endpoint.registry);
+  } finally {
+    await endpoint.close();
+  }
+}
+
 /** The enumerable settings only: the plain data every TaskManager rebuilds the job from. */
 function plainSettings(config: Configuration): BrookConfig {
   return structuredClone({ ...config }) as unknown as BrookConfig;
@@ -39,6 +57,15 @@ export async function runJobManager(flags: ConfigurationFlags & { job: string },
     overrides: flags.set ?? [],
     defaults: { job: { name: jobNameOf(flags.job) } },
   });
+  return withMetrics('brook jobmanager', config, (metrics) => runConfiguredJobManager(config, flags, jobArgs, metrics));
+}
+
+async function runConfiguredJobManager(
+  config: Configuration,
+  flags: { job: string },
+  jobArgs: string[],
+  metrics: MetricsRegistry,
+): Promise<number> {
   const name = config.job.name ?? jobNameOf(flags.job);
   const host = clusterHost(config);
   const jobManager = new JobManager({
@@ -47,6 +74,7 @@ export async function runJobManager(flags: ConfigurationFlags & { job: string },
     controlPort: config.cluster.controlPort,
     heartbeatIntervalMs: config.cluster.heartbeatInterval,
     heartbeatTimeoutMs: config.cluster.heartbeatTimeout,
+    metrics,
   });
   let tracker;
   try {
@@ -104,12 +132,21 @@ export async function runJobManager(flags: ConfigurationFlags & { job: string },
 
 export async function runTaskManager(flags: ConfigurationFlags & { jobmanager: string }): Promise<number> {
   const config = loadConfiguration({ file: flags.config, profile: flags.env, overrides: flags.set ?? [] });
+  return withMetrics('brook taskmanager', config, (metrics) => runConfiguredTaskManager(config, flags, metrics));
+}
+
+async function runConfiguredTaskManager(
+  config: Configuration,
+  flags: { jobmanager: string },
+  metrics: MetricsRegistry,
+): Promise<number> {
   const [jmHost, jmPort] = flags.jobmanager.split(':') as [string, string];
   const host = clusterHost(config);
   const taskManager = new TaskManager({
     jobManager: { host: jmHost, port: Number(jmPort) },
     dataHost: host,
     dataPort: config.cluster.dataPort,
+    metrics,
   });
   const data = await taskManager.start();
   console.error(

@@ -15,7 +15,10 @@ import { JobStatusTracker } from '../runtime/cluster/job-status-tracker.ts';
 import { MiniClusterBackend } from '../runtime/cluster/mini-cluster-backend.ts';
 import { describeJobGraph, statusHooks } from '../runtime/cluster/mini-cluster-status.ts';
 import { startRestServer } from '../runtime/cluster/rest/server.ts';
+import type { Configuration } from '../runtime/config/configuration.ts';
 import { randomUUID } from 'node:crypto';
+import { clusterHost } from './cluster-commands.ts';
+import { serveMetrics } from './metrics-endpoint.ts';
 import { UsageError } from './usage-error.ts';
 
 export type JobBuilder = (env: StreamEnvironment, args: string[]) => void | Promise<void>;
@@ -93,10 +96,7 @@ export async function runJob(jobPath: string, flags: RunFlags, jobArgs: string[]
       abort.abort();
     });
   };
-  const status =
-    config.rest.port === undefined
-      ? undefined
-      : await serveRestApi(env, { jobName, jobId: config.job.id, control, abort, savepointDir, rest: config.rest });
+  const status = await serveJobStatus(env, config, { jobName, control, abort, savepointDir });
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   console.error(`brook run: running job '${jobName}' (Ctrl-C stops it with a savepoint)`);
@@ -106,6 +106,8 @@ export async function runJob(jobPath: string, flags: RunFlags, jobArgs: string[]
       control,
       jobId: status?.tracker.id ?? config.job.id,
       ...status?.hooks,
+      metrics: status?.metrics,
+      checkpointListener: status?.checkpointListener,
       fromSavepoint: config.restore.path,
       allowNonRestoredState: config.restore.allowNonRestoredState,
       // A fixed job id (the operator sets one) means "this job": a restarted process resumes its newest checkpoint.
@@ -144,40 +146,58 @@ export async function runJob(jobPath: string, flags: RunFlags, jobArgs: string[]
 const RESULT_GRACE_MS = 5_000;
 
 /**
- * The REST API for this job (docs/rest-api.md), when `rest.port` is set: a
- * status tracker fed by the execute() hooks, and a server over it. On close,
+ * The job's status as the REST API (docs/rest-api.md, when `rest.port` is set)
+ * and /metrics (docs/metrics.md, when `metrics.port` is set) show it: a status
+ * tracker fed by the execute() hooks, and the servers over it. On close,
  * results of savepoints and stops are first given time to be fetched.
  */
-async function serveRestApi(
+async function serveJobStatus(
   env: StreamEnvironment,
-  job: {
-    jobName: string;
-    jobId: string | undefined;
-    control: JobControl;
-    abort: AbortController;
-    savepointDir: string;
-    rest: { port?: number; address?: string };
-  },
+  config: Configuration,
+  job: { jobName: string; control: JobControl; abort: AbortController; savepointDir: string },
 ) {
+  if (config.rest.port === undefined && config.metrics.port === undefined) return undefined;
   const tracker = new JobStatusTracker({
-    id: job.jobId ?? randomUUID().replaceAll('-', ''),
+    id: config.job.id ?? randomUUID().replaceAll('-', ''),
     name: job.jobName,
     ...describeJobGraph(env.getJobGraph(job.jobName)),
   });
-  const backend = new MiniClusterBackend({
-    tracker,
-    control: job.control,
-    cancel: () => job.abort.abort(),
-    defaultSavepointDir: job.savepointDir,
-  });
-  const server = await startRestServer({ backend, port: job.rest.port!, address: job.rest.address });
-  console.error(`brook run: REST API at ${server.url}`);
+  const metrics =
+    config.metrics.port === undefined
+      ? undefined
+      : await serveMetrics('brook run', { host: clusterHost(config), port: config.metrics.port });
+  const jobMetrics = metrics?.registry.registerJob(job.jobName, tracker.id, tracker);
+  let server;
+  try {
+    server =
+      config.rest.port === undefined
+        ? undefined
+        : await startRestServer({
+            backend: new MiniClusterBackend({
+              tracker,
+              control: job.control,
+              cancel: () => job.abort.abort(),
+              defaultSavepointDir: job.savepointDir,
+            }),
+            port: config.rest.port,
+            address: config.rest.address,
+          });
+  } catch (error) {
+    await metrics?.close();
+    throw error;
+  }
+  if (server) console.error(`brook run: REST API at ${server.url}`);
   return {
     tracker,
     hooks: statusHooks(tracker),
+    metrics: metrics?.registry,
+    checkpointListener: jobMetrics?.checkpointListener,
     close: async () => {
-      await server.triggers.whenResultsDelivered(RESULT_GRACE_MS);
-      await server.close();
+      if (server) {
+        await server.triggers.whenResultsDelivered(RESULT_GRACE_MS);
+        await server.close();
+      }
+      await metrics?.close();
     },
   };
 }

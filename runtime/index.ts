@@ -77,3 +77,12 @@ export {
   type KafkaPartitionSplit,
   type KafkaCommittable,
 } from './connectors/kafka/index.ts';
+export { MetricsRegistry } from './metrics/registry.ts';
+export { startMetricsServer, type MetricsServer } from './metrics/server.ts';
+export {
+  InvalidMetricError,
+  type MetricGroup,
+  type CounterMetric,
+  type GaugeMetric,
+  type HistogramMetric,
+} from './metrics/user-metrics.ts';

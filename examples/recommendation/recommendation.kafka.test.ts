@@ -177,10 +177,13 @@ test(
   { timeout: 180_000 },
   () =>
     endToEnd('processes', async (_config, overrides) => {
-      const sets = [...overrides, 'job.parallelism=3', 'cluster.controlPort=0', 'rest.port=0'].flatMap((o) => [
-        '--set',
-        o,
-      ]);
+      const sets = [
+        ...overrides,
+        'job.parallelism=3',
+        'cluster.controlPort=0',
+        'rest.port=0',
+        'metrics.port=0',
+      ].flatMap((o) => ['--set', o]);
       const jobManager = new BrookProcess(
         'jobmanager',
         ['jobmanager', '--job', join(import.meta.dirname, 'job.ts'), '--config', CONFIG, '--env', 'testing', ...sets],
@@ -197,6 +200,8 @@ test(
               `127.0.0.1:${port}`,
               '--set',
               'cluster.dataPort=0',
+              '--set',
+              'metrics.port=0',
             ]),
           );
         }

@@ -3,7 +3,12 @@
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultCheckpointSettings, type CheckpointSettings } from '../checkpoint/coordinator.ts';
+import {
+  defaultCheckpointSettings,
+  type CheckpointListener,
+  type CheckpointSettings,
+} from '../checkpoint/coordinator.ts';
+import type { MetricsRegistry } from '../metrics/registry.ts';
 import { openCheckpointStorage, type CheckpointStorage, type S3StorageOptions } from '../checkpoint/storage.ts';
 import { readMetadata } from '../checkpoint/metadata.ts';
 import { observeCheckpointStorage, type CheckpointObserver } from '../checkpoint/observed-storage.ts';
@@ -56,6 +61,10 @@ export interface ExecuteOptions {
   ) => void;
   /** Hears of checkpoints and savepoints as they are written (observed-storage.ts); feeds job status. */
   checkpointObserver?: CheckpointObserver;
+  /** Registers the job's task, operator and user metrics there (docs/metrics.md); they count either way. */
+  metrics?: MetricsRegistry;
+  /** Told by the checkpoint coordinator of every checkpoint's start, completion and failure (job metrics). */
+  checkpointListener?: CheckpointListener;
 }
 
 export interface ExecutionSettings {
@@ -310,6 +319,8 @@ export class StreamEnvironment {
       restore: start,
       firstCheckpointId,
       openStateStores: await loadStateBackend(this.settings.stateBackend),
+      metrics: options.metrics,
+      checkpointListeners: options.checkpointListener && [options.checkpointListener],
     });
     if (!options.jobId || !checkpointing) return run;
     // A fixed job id that reached a terminal state is not resumed by the next run under it (see job-ending.ts).

@@ -1,6 +1,7 @@
 // What a rich function sees of the task it runs in: who it is, and its state.
 import type { KeyedStateAccess } from '../state/state-access.ts';
 import type { OperatorStateStore } from '../state/operator-state.ts';
+import type { MetricGroup } from '../metrics/user-metrics.ts';
 
 export interface RuntimeContext extends KeyedStateAccess {
   readonly jobName: string;
@@ -9,6 +10,11 @@ export interface RuntimeContext extends KeyedStateAccess {
   readonly subtaskIndex: number;
   readonly parallelism: number;
   readonly maxParallelism: number;
+  /**
+   * This instance's metrics (docs/metrics.md): `metrics.counter('invalid_orders').inc()` is exported as
+   * `brook_user_invalid_orders_total` with the job, operator and subtask as labels. Create them in `open`.
+   */
+  readonly metrics: MetricGroup;
   /** Non-keyed list state of this parallel instance. */
   getOperatorStateStore(): OperatorStateStore;
 }

@@ -67,18 +67,22 @@ export interface CheckpointListener {
   completed(
     checkpointId: number,
     kind: 'checkpoint' | 'savepoint',
-    details: { location: string; triggerTimestamp: number; stateSize: number },
+    details: {
+      location: string;
+      triggerTimestamp: number;
+      stateSize: number;
+      /** Bytes of state per operator (all subtasks). */
+      operators?: { uid: string; name: string; stateSize: number }[];
+    },
   ): void;
   failed(checkpointId: number, kind: 'checkpoint' | 'savepoint', reason: string): void;
 }
 
-/** Bytes of state a checkpoint's handles point at. */
-function stateSizeOf(operators: Iterable<OperatorMetadata>): number {
+/** Bytes of state an operator's handles point at. */
+function operatorStateSize(operator: OperatorMetadata): number {
   let bytes = 0;
-  for (const operator of operators) {
-    for (const handle of operator.keyed) for (const group of handle.keyGroups) bytes += group.length;
-    for (const handle of operator.operatorState) bytes += handle.length;
-  }
+  for (const handle of operator.keyed) for (const group of handle.keyGroups) bytes += group.length;
+  for (const handle of operator.operatorState) bytes += handle.length;
   return bytes;
 }
 
@@ -133,8 +137,8 @@ export class CheckpointCoordinator {
   readonly history: { checkpointId: number; kind: 'checkpoint' | 'savepoint'; durationMs: number }[] = [];
   /** Told where each checkpoint goes before any task is asked for its part (tasks in other processes write there). */
   onBegin: ((checkpointId: number, storage: CheckpointStorage, directory: string) => void) | undefined;
-  /** Told of every checkpoint's start, completion and failure (job status, metrics). */
-  listener: CheckpointListener | undefined;
+  /** Told of every checkpoint's start, completion and failure (job status, metrics); a listener that throws is ignored. */
+  readonly listeners: CheckpointListener[] = [];
 
   constructor(
     /** Without an interval the coordinator takes savepoints only. */
@@ -236,7 +240,8 @@ export class CheckpointCoordinator {
       ),
     };
     this.onBegin?.(id, target.storage, target.directory);
-    this.listener?.started(id, target.kind, this.pending.startedAt);
+    const startedAt = this.pending.startedAt;
+    this.tell((l) => l.started(id, target.kind, startedAt));
     for (const task of this.tasks) {
       // Finished tasks take part with their final state; barriers start at the sources still running.
       if (task.isFinished()) this.acknowledgeFinished(task, id);
@@ -406,11 +411,19 @@ export class CheckpointCoordinator {
       kind: target.kind,
       durationMs: this.lastCompletedAt - pending.startedAt,
     });
-    this.listener?.completed(pending.id, target.kind, {
-      location: target.storage.uriOf(target.directory),
-      triggerTimestamp: pending.startedAt,
-      stateSize: stateSizeOf(pending.operators.values()),
-    });
+    const operators = [...pending.operators.values()].map((o) => ({
+      uid: o.uid,
+      name: o.name,
+      stateSize: operatorStateSize(o),
+    }));
+    this.tell((l) =>
+      l.completed(pending.id, target.kind, {
+        location: target.storage.uriOf(target.directory),
+        triggerTimestamp: pending.startedAt,
+        stateSize: operators.reduce((sum, o) => sum + o.stateSize, 0),
+        operators,
+      }),
+    );
     if (target.notify) for (const task of this.tasks) task.notifyComplete(pending.id);
     target.done?.resolve({ uri: target.storage.uriOf(target.directory), checkpointId: pending.id });
     if (target.kind === 'checkpoint') {
@@ -426,6 +439,17 @@ export class CheckpointCoordinator {
     this.schedule(this.settings.intervalMs);
   }
 
+  /** Reporting never fails a checkpoint: a listener's error is its own. */
+  private tell(event: (listener: CheckpointListener) => void): void {
+    for (const listener of this.listeners) {
+      try {
+        event(listener);
+      } catch {
+        // ignored: job status and metrics must not decide a checkpoint's fate
+      }
+    }
+  }
+
   private async dropOldCheckpoints(): Promise<void> {
     while (this.completed.length > this.settings.retained) {
       const id = this.completed.shift()!;
@@ -435,7 +459,8 @@ export class CheckpointCoordinator {
 
   private fail(checkpointId: number, reason: string, cause?: unknown): void {
     if (!this.pending || this.pending.id !== checkpointId) return;
-    this.listener?.failed(checkpointId, this.pending.target.kind, reason);
+    const kind = this.pending.target.kind;
+    this.tell((l) => l.failed(checkpointId, kind, reason));
     const { target } = this.pending;
     clearTimeout(this.pending.timer);
     this.pending = undefined;

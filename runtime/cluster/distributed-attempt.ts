@@ -40,7 +40,7 @@ export interface AttemptContext {
   /** How long TaskManagers get to end an attempt before they are taken as lost. */
   endTimeoutMs: number;
   log: (message: string) => void;
-  checkpointListener?: CheckpointListener;
+  checkpointListeners?: CheckpointListener[];
 }
 
 export interface DistributedAttemptOutcome {
@@ -84,7 +84,7 @@ export class DistributedAttempt implements AttemptMessages {
       (error) => this.fail(error),
       ctx.firstCheckpointId,
     );
-    this.coordinator.listener = ctx.checkpointListener;
+    this.coordinator.listeners.push(...(ctx.checkpointListeners ?? []));
     this.coordinator.onBegin = (checkpointId, storage, directory) => {
       for (const tm of ctx.taskManagers) {
         tm.send({

@@ -29,6 +29,8 @@ import type { TaskManagerInfo } from './jobs-backend.ts';
 import { RemoteTaskError, type JobSpec } from './messages.ts';
 import { describeJobGraph } from './mini-cluster-status.ts';
 import { TaskManagerRegistry, type RegisteredTaskManager } from './task-manager-registry.ts';
+import type { JobMetrics } from '../metrics/job-metrics.ts';
+import type { MetricsRegistry } from '../metrics/registry.ts';
 
 export interface JobManagerOptions {
   job: { path: string; args: string[]; name: string; settings: BrookConfig };
@@ -38,6 +40,8 @@ export interface JobManagerOptions {
   heartbeatIntervalMs?: number;
   heartbeatTimeoutMs?: number;
   log?: (message: string) => void;
+  /** Where the job's metrics are exported (status, restarts, checkpoints); absent: none. */
+  metrics?: MetricsRegistry;
 }
 
 export interface JobManagerResult {
@@ -60,6 +64,7 @@ export class JobManager {
   private spec: JobSpec | undefined;
   private built: BuiltJob | undefined;
   private tracker: JobStatusTracker | undefined;
+  private jobMetrics: JobMetrics | undefined;
   restarts = 0;
 
   constructor(private readonly options: JobManagerOptions) {
@@ -131,6 +136,7 @@ export class JobManager {
     this.spec = { name: job.name, path: job.path, args: job.args, settings: job.settings };
     this.built = await buildJob(this.spec);
     this.tracker = new JobStatusTracker({ id: this.jobId, name: job.name, ...describeJobGraph(this.built.graph) });
+    this.jobMetrics = this.options.metrics?.registerJob(this.built.graph.jobName, this.jobId, this.tracker);
     return this.tracker;
   }
 
@@ -203,20 +209,23 @@ export class JobManager {
         signal: this.abort.signal,
         endTimeoutMs: 30_000,
         log: this.log,
-        checkpointListener: {
-          started: (id, kind, triggerTimestamp) =>
-            tracker.checkpointStarted({ id, isSavepoint: kind === 'savepoint', triggerTimestamp }),
-          completed: (id, kind, details) =>
-            tracker.checkpointCompleted({
-              id,
-              isSavepoint: kind === 'savepoint',
-              triggerTimestamp: details.triggerTimestamp,
-              stateSize: details.stateSize,
-              externalPath: details.location,
-            }),
-          failed: (id, kind, reason) =>
-            tracker.checkpointFailed({ id, isSavepoint: kind === 'savepoint', message: reason }),
-        },
+        checkpointListeners: [
+          {
+            started: (id, kind, triggerTimestamp) =>
+              tracker.checkpointStarted({ id, isSavepoint: kind === 'savepoint', triggerTimestamp }),
+            completed: (id, kind, details) =>
+              tracker.checkpointCompleted({
+                id,
+                isSavepoint: kind === 'savepoint',
+                triggerTimestamp: details.triggerTimestamp,
+                stateSize: details.stateSize,
+                externalPath: details.location,
+              }),
+            failed: (id, kind, reason) =>
+              tracker.checkpointFailed({ id, isSavepoint: kind === 'savepoint', message: reason }),
+          },
+          ...(this.jobMetrics ? [this.jobMetrics.checkpointListener] : []),
+        ],
       });
       this.current = current;
       this.busy = taskManagers;

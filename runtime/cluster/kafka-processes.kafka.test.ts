@@ -78,6 +78,7 @@ test(
           `job.id=${jobId}`,
           'cluster.controlPort=0',
           'rest.port=0',
+          'metrics.port=0',
           'cluster.heartbeatInterval=200',
           'cluster.heartbeatTimeout=3000',
           'checkpoints.interval=300',
@@ -102,6 +103,8 @@ test(
             `127.0.0.1:${port}`,
             '--set',
             'cluster.dataPort=0',
+            '--set',
+            'metrics.port=0',
           ]),
         );
       }

@@ -18,6 +18,7 @@ import type { JobEdge } from '../graph/job-graph.ts';
 import type { OperatorSnapshot } from '../operators/operator.ts';
 import type { DataExchange } from '../network/data-exchange.ts';
 import { loadStateBackend } from '../state/state-backend.ts';
+import type { AttemptMetrics, MetricsRegistry } from '../metrics/registry.ts';
 import { buildJob } from './job-module.ts';
 import type { AttemptEnd, Deployment, RemoteError, TaskManagerMessage, TaskRef } from './messages.ts';
 import { toRemoteError } from './messages.ts';
@@ -50,12 +51,14 @@ export class SlotAttempt {
   >();
   private readonly storages = new Map<string, Promise<CheckpointStorage>>();
   private storageOptions: Parameters<typeof openCheckpointStorage>[1] = {};
+  private metrics: AttemptMetrics | undefined;
 
   constructor(
     readonly deployment: Deployment,
     private readonly exchange: DataExchange,
     private readonly send: Send,
     private readonly log: (message: string) => void,
+    private readonly registry?: MetricsRegistry,
   ) {}
 
   get attempt(): number {
@@ -145,6 +148,7 @@ export class SlotAttempt {
       checkpointing: settings.checkpointing !== undefined,
       alignBarriers: settings.checkpointing?.mode !== 'at-least-once',
       openStateStores: await loadStateBackend(settings.stateBackend),
+      metrics: (this.metrics = this.registry?.attempt(graph.jobName)),
     };
     for (const vertex of graph.vertices) {
       for (const subtask of subtasksInSlot(vertex, mine, slots)) {
@@ -313,6 +317,8 @@ export class SlotAttempt {
       if (closed.status === 'rejected') error ??= closed.reason;
     }
     this.exchange.forget(`${this.attempt}/`);
+    // A TaskManager outlives its jobs: the ended attempt's series leave /metrics.
+    this.metrics?.close();
     const remote: RemoteError | undefined = error === undefined ? undefined : toRemoteError(error);
     this.send({ type: 'attempt-ended', attempt: this.attempt, error: remote });
   }

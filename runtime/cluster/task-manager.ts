@@ -10,6 +10,7 @@ import { DataExchange, type Address } from '../network/data-exchange.ts';
 import { ControlConnection } from './control-connection.ts';
 import type { JobManagerMessage, TaskManagerMessage } from './messages.ts';
 import { SlotAttempt } from './slot-attempt.ts';
+import type { MetricsRegistry } from '../metrics/registry.ts';
 
 export interface TaskManagerOptions {
   jobManager: Address;
@@ -20,6 +21,8 @@ export interface TaskManagerOptions {
   /** How long to wait between connection attempts to the JobManager. */
   reconnectDelayMs?: number;
   log?: (message: string) => void;
+  /** Where the tasks' metrics are registered (served on 9249 by `brook taskmanager`); absent: not exported. */
+  metrics?: MetricsRegistry;
 }
 
 export class TaskManager {
@@ -138,7 +141,7 @@ export class TaskManager {
   private async deploy(deployment: SlotAttempt['deployment']): Promise<void> {
     // A JobManager deploys only after the previous attempt ended everywhere; be safe anyway.
     await this.attempt?.abandon();
-    const attempt = new SlotAttempt(deployment, this.exchange, (m) => this.send(m), this.log);
+    const attempt = new SlotAttempt(deployment, this.exchange, (m) => this.send(m), this.log, this.options.metrics);
     this.attempt = attempt;
     this.log(`running attempt ${deployment.attempt} of job ${deployment.jobId} in slot ${deployment.slot}`);
     await attempt.start();

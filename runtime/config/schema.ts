@@ -206,7 +206,11 @@ const redis = z
 
 const metrics = z
   .object({
-    port: integer(0, 65_535).default(9249).describe('Prometheus /metrics port (0: do not serve metrics)'),
+    port: integer(0, 65_535)
+      .optional()
+      .describe(
+        'Prometheus /metrics port (docs/metrics.md); the JobManager and TaskManagers serve it on 9249 unless set, `brook run` only when set; 0: any free port, printed on stderr. It binds cluster.host',
+      ),
   })
   .strict();
 

@@ -13,9 +13,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CheckpointCoordinator,
   defaultCheckpointSettings,
+  type CheckpointListener,
   type CheckpointSettings,
   type CoordinatedTask,
 } from '../checkpoint/coordinator.ts';
+import type { MetricsRegistry } from '../metrics/registry.ts';
 import type { JobControl } from './job-control.ts';
 import { splitDirectoryUri } from './job-control.ts';
 import { chooseCheckpointToRestore } from '../checkpoint/restore-selection.ts';
@@ -61,6 +63,10 @@ export interface MiniClusterOptions {
   openStorage?: (uri: string) => Promise<CheckpointStorage>;
   /** Where keyed state lives; absent: the heap. */
   openStateStores?: StateStoreOpener;
+  /** Where each attempt's task, operator and user metrics are registered. */
+  metrics?: MetricsRegistry;
+  /** Told of every checkpoint's start, completion and failure by the coordinator (job metrics). */
+  checkpointListeners?: CheckpointListener[];
 }
 
 export interface JobExecutionResult {
@@ -188,6 +194,7 @@ async function runAttempt(
     checkpointing: options.checkpointing !== undefined,
     alignBarriers: options.checkpointing?.settings.mode !== 'at-least-once',
     openStateStores: options.openStateStores,
+    metrics: options.metrics?.attempt(graph.jobName),
   };
   const operatorsByUid = new Map<string, StreamOperator[]>();
   const tasks: Task[] = [];
@@ -211,6 +218,7 @@ async function runAttempt(
     fail,
     firstCheckpointId,
   );
+  coordinator.listeners.push(...(options.checkpointListeners ?? []));
   for (const vertex of graph.vertices) {
     for (let subtask = 0; subtask < vertex.parallelism; subtask++) {
       const checkpoints = {

@@ -3,6 +3,7 @@
 // come from (in-memory, or the network) is the caller's: the mini-cluster and
 // a TaskManager build tasks with this same code.
 import type { JobEdge, JobGraph, JobNode, JobVertex } from '../graph/job-graph.ts';
+import type { AttemptMetrics } from '../metrics/registry.ts';
 import type { StreamOperator } from '../operators/operator.ts';
 import { SourceOperator } from '../operators/source-operator.ts';
 import { keyGroupRangeForSubtask } from '../state/key-groups.ts';
@@ -30,6 +31,8 @@ export interface TaskRuntime {
   /** Exactly-once alignment of barriers (false in at-least-once mode). */
   alignBarriers: boolean;
   openStateStores?: StateStoreOpener;
+  /** Where the attempt's task and operator metrics are registered; absent: counted, not exported. */
+  metrics?: AttemptMetrics;
 }
 
 export interface BuiltTask {
@@ -103,7 +106,7 @@ export function buildTask(
       parallelism: node.parallelism,
       maxParallelism: graph.maxParallelism,
       keyGroupRange: keyGroupRangeForSubtask(graph.maxParallelism, node.parallelism, subtask),
-      output: new ChainOutput(main, side, downstreamOperators, downstreamWriters),
+      output: new ChainOutput(main, side, downstreamOperators, downstreamWriters, operator.metrics),
       clock: runtime.clock,
       checkpointing: runtime.checkpointing,
       openStateStores:
@@ -144,6 +147,14 @@ export function buildTask(
     alignBarriers: runtime.alignBarriers,
   });
   const headOperator = operators[0]!.operator;
+  runtime.metrics?.addTask({
+    task: taskRef.current,
+    taskId: head.uid,
+    taskName: vertex.name,
+    subtask,
+    operators: operators.map(({ node, operator }) => ({ uid: node.uid, name: node.name, operator })),
+    source: headOperator instanceof SourceOperator ? headOperator : undefined,
+  });
   return {
     task: taskRef.current,
     operators,

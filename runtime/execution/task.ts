@@ -4,6 +4,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { OperatorSnapshot, StreamOperator } from '../operators/operator.ts';
 import type { SourceOperator } from '../operators/source-operator.ts';
+import { TaskTimes } from '../metrics/task-metrics.ts';
 import { WatermarkCombiner } from '../time/watermark-combiner.ts';
 import { END_OF_INPUT, MAX_WATERMARK, type BarrierEvent } from './elements.ts';
 import type { InputGate } from './input-gate.ts';
@@ -53,6 +54,8 @@ export class Task {
   private finished = false;
   /** Checkpoint completions that arrived after the task finished, run in order outside the task loop. */
   private afterFinish: Promise<void> = Promise.resolve();
+  /** Time spent busy, idle and backpressured, read by metrics. */
+  readonly times = new TaskTimes();
 
   constructor(private readonly parts: TaskParts) {
     this.head = parts.operators[0]!;
@@ -89,6 +92,13 @@ export class Task {
 
   get isFinished(): boolean {
     return this.finished;
+  }
+
+  /** Batches and events waiting in this task's input channels (metrics). */
+  inputQueueLength(): number {
+    let queued = 0;
+    for (const gate of this.parts.gates) for (const channel of gate.channels) queued += channel.length;
+    return queued;
   }
 
   /** Asks a source task to take checkpoint `checkpointId` between two reads. */
@@ -198,9 +208,11 @@ export class Task {
    * the savepoint fails, the job resumes (as in Flink).
    */
   private async haltUntilCancelled(checkpointId: number): Promise<void> {
+    this.times.idle();
     while (!this.cancelled && !this.abortedStops.has(checkpointId) && !this.failedCommit) {
       await new Promise<void>((resolve) => (this.wake = resolve));
     }
+    this.times.busy();
     if (!this.cancelled) this.throwIfCommitFailed();
   }
 
@@ -269,7 +281,9 @@ export class Task {
   private async waitForDownstream(): Promise<void> {
     for (const writer of this.parts.writers) {
       while (writer.isBackpressured() && !this.cancelled) {
+        this.times.backpressured();
         await Promise.race([writer.whenWritable(), this.signal()]);
+        this.times.busy();
         this.runMails();
       }
     }
@@ -277,6 +291,15 @@ export class Task {
 
   /** Runs until end of input (or cancellation); then finishes the chain and signals end downstream. */
   async run(): Promise<void> {
+    this.times.start();
+    try {
+      await this.runToEnd();
+    } finally {
+      this.times.stop();
+    }
+  }
+
+  private async runToEnd(): Promise<void> {
     if (this.parts.gates.length === 0) await this.runSource();
     else await this.runInputs();
     if (this.cancelled) {
@@ -314,7 +337,9 @@ export class Task {
       await this.drainPendingWork();
       if (status === 'end') return;
       if (status === 'nothing') {
+        this.times.idle();
         await Promise.race([source.reader.isAvailable(), this.signal()]);
+        this.times.busy();
         lastYield = Date.now();
       } else if (Date.now() - lastYield > 10) {
         // Let timers and I/O of every task run; sources would otherwise hog the event loop.
@@ -353,7 +378,9 @@ export class Task {
         this.flushWriters();
         const blocked = (i: number) => this.parts.alignBarriers && this.alignedInputs.has(i);
         if (gates.some((g, i) => !blocked(i) && g.hasData()) || this.mails.length > 0) continue;
+        this.times.idle();
         await this.signal();
+        this.times.busy();
       }
     }
   }
@@ -380,6 +407,7 @@ export class Task {
   /** Hands a combined watermark that advanced to the head; timers it fires are user code. */
   private advanceWatermark(watermark: number | undefined): void {
     if (watermark === undefined) return;
+    this.head.metrics.inputWatermark = watermark;
     try {
       this.head.processWatermark(watermark);
     } catch (error) {
@@ -395,6 +423,7 @@ export class Task {
     switch (item.kind) {
       case 'records': {
         const { values, timestamps } = item;
+        head.metrics.recordsFromTask += values.length;
         let i = 0;
         try {
           if (input === 0) for (; i < values.length; i++) head.processElement(values[i], timestamps[i]!);

@@ -13,6 +13,8 @@ import type { DisposableStateStores } from '../state/state-backend.ts';
 import { EMPTY_KEYED_SNAPSHOT, type KeyGroupSnapshot, type KeyedStateSnapshot } from '../state/keyed-snapshot.ts';
 import type { KeyedStateAccess } from '../state/state-access.ts';
 import type { ProcessingTimeClock } from '../time/processing-time.ts';
+import { OperatorMetrics } from '../metrics/task-metrics.ts';
+import { OperatorMetricGroup } from '../metrics/user-metrics.ts';
 
 /** What the task gives an operator before it opens. */
 export interface OperatorSetup {
@@ -76,10 +78,16 @@ export abstract class StreamOperator {
   protected output!: Output;
   protected currentWatermark = MIN_WATERMARK;
   readonly operatorState = new HeapOperatorStateStore();
+  /** Counted by the task and the chain as records and watermarks pass; read when metrics are scraped. */
+  readonly metrics = new OperatorMetrics();
 
   setup(setup: OperatorSetup): void {
     this.setupInfo = setup;
     this.output = setup.output;
+    // Until the task is registered with a metrics registry, user metrics count without being exported.
+    this.metrics.user = new OperatorMetricGroup(
+      `operator '${setup.operatorName}' (uid '${setup.operatorUid}', subtask ${setup.subtaskIndex})`,
+    );
   }
 
   get name(): string {
@@ -165,6 +173,7 @@ export abstract class StreamOperator {
       subtaskIndex: s.subtaskIndex,
       parallelism: s.parallelism,
       maxParallelism: s.maxParallelism,
+      metrics: this.metrics.user,
       getOperatorStateStore: () => this.operatorState,
     };
   }

@@ -2,6 +2,7 @@
 import type { Sink, SinkContext, SinkWriter, Committer, CommittingSinkWriter } from '../connectors/sink.ts';
 import { isStatefulWriter, isTwoPhaseCommitting } from '../connectors/sink.ts';
 import { NO_TIMESTAMP } from '../execution/elements.ts';
+import { CommitStats } from '../metrics/task-metrics.ts';
 import { StreamOperator, type OperatorRestore, type OperatorSnapshot } from './operator.ts';
 import { timestampOrUndefined } from './stateless.ts';
 
@@ -37,7 +38,15 @@ export class SinkOperator extends StreamOperator {
       restoredWriterStates: [...(this.operatorState.lists.get(WRITER_STATE)?.values ?? [])],
     };
     this.writer = await this.sink.createWriter(init);
-    if (isTwoPhaseCommitting(this.sink)) this.committer = await this.sink.createCommitter(init);
+    if (isTwoPhaseCommitting(this.sink)) {
+      this.committer = await this.sink.createCommitter(init);
+      this.metrics.commits = new CommitStats();
+    }
+  }
+
+  /** Commits through the committer, timed and counted for metrics. */
+  private commit(committables: unknown[]): Promise<void> {
+    return this.metrics.commits!.time(() => this.committer!.commit(committables));
   }
 
   processElement(value: unknown, timestamp: number): void {
@@ -98,7 +107,7 @@ export class SinkOperator extends StreamOperator {
   override async notifyCheckpointComplete(checkpointId: number): Promise<void> {
     for (const [id, committables] of [...this.pendingCommits]) {
       if (id > checkpointId) continue;
-      await this.committer!.commit(committables);
+      await this.commit(committables);
       this.pendingCommits.delete(id);
     }
   }
@@ -118,9 +127,9 @@ export class SinkOperator extends StreamOperator {
       this.committablesAtEnd = committables;
       return;
     }
-    for (const restored of this.pendingCommits.values()) await this.committer.commit(restored);
+    for (const restored of this.pendingCommits.values()) await this.commit(restored);
     this.pendingCommits.clear();
-    if (committables.length > 0) await this.committer.commit(committables);
+    if (committables.length > 0) await this.commit(committables);
   }
 
   override async close(): Promise<void> {

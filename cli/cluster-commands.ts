@@ -107,6 +107,16 @@ async function runConfiguredJobManager(
   process.once('SIGINT', onTerm);
   try {
     const result = await jobManager.run();
+    if (result.alreadyEnded || !config.cluster.shutdownOnJobEnd) {
+      // Kept up (by configuration, or because a restarted pod found its job ended): REST shows how it ended.
+      await new Promise<void>((resolve) => {
+        process.removeListener('SIGTERM', onTerm);
+        process.removeListener('SIGINT', onTerm);
+        process.once('SIGTERM', () => resolve());
+        process.once('SIGINT', () => resolve());
+        console.error(`brook jobmanager: job '${name}' ended (${result.state}); serving its status until stopped`);
+      });
+    }
     if (result.state === 'FINISHED') {
       if (result.savepoint) {
         console.error(`brook jobmanager: job '${name}' stopped with savepoint ${result.savepoint}`);
@@ -140,6 +150,9 @@ async function runConfiguredTaskManager(
   flags: { jobmanager: string },
   metrics: MetricsRegistry,
 ): Promise<number> {
+  // Jobs import 'brook' (every connector; the Kafka client alone takes over a second to load). Loaded now,
+  // before registering, a deployment only runs the job module: a replacement TaskManager is ready sooner.
+  await import('../runtime/index.ts');
   const [jmHost, jmPort] = flags.jobmanager.split(':') as [string, string];
   const host = clusterHost(config);
   const taskManager = new TaskManager({

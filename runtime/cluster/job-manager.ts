@@ -8,13 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openCheckpointStorage, type CheckpointStorage } from '../checkpoint/storage.ts';
 import { readMetadata } from '../checkpoint/metadata.ts';
-import {
-  clearJobEnded,
-  firstFreeCheckpointId,
-  jobEnding,
-  markJobEnded,
-  type JobEnding,
-} from '../checkpoint/job-ending.ts';
+import { jobEnding, markJobEnded, type JobEnding } from '../checkpoint/job-ending.ts';
 import { planRestore, type RestorePlan } from '../checkpoint/restore-plan.ts';
 import type { BrookConfig } from '../config/schema.ts';
 import { JobControl, splitDirectoryUri } from '../execution/job-control.ts';
@@ -49,6 +43,8 @@ export interface JobManagerResult {
   savepoint?: string;
   restarts: number;
   failure?: unknown;
+  /** The job had ended before this JobManager started (its marker was in storage): it was not run again. */
+  alreadyEnded?: boolean;
 }
 
 export class JobManager {
@@ -154,10 +150,18 @@ export class JobManager {
       jobId: this.jobId,
     };
     const allowNonRestoredState = job.settings.restore.allowNonRestoredState;
-    // A job id whose job already ended (stopped with a savepoint for an upgrade, say) starts from its savepoint.
+    // A job that already ended is never run again under its id, as Flink's JobResultStore prevents: a JobManager
+    // pod restarted after its job stopped with a savepoint must not start it over. It reports the end instead.
     const ended = checkpointing && (await jobEnding(checkpointing.storage, this.jobId));
-    let restore: RestorePlan | undefined =
-      checkpointing && !ended ? await latestRestorePlan(graph, { checkpointing }) : undefined;
+    if (ended) {
+      const savepoint = ended.savepoint ? `, savepoint ${ended.savepoint}` : '';
+      this.log(`job ${this.jobId} already ended (${ended.state}${savepoint}); it is not run again`);
+      tracker.endedEarlier(ended.state, ended.at);
+      return { state: ended.state, savepoint: ended.savepoint, restarts: 0, alreadyEnded: true };
+    }
+    let restore: RestorePlan | undefined = checkpointing
+      ? await latestRestorePlan(graph, { checkpointing })
+      : undefined;
     if (restore) this.log(`resuming job ${this.jobId} from checkpoint ${restore.location}`);
     let savepoint: RestorePlan | undefined;
     if (!restore && job.settings.restore.path) {
@@ -167,11 +171,7 @@ export class JobManager {
     }
     const slots = job.settings.job.parallelism;
     let restartState = initialRestartState;
-    let nextCheckpointId = Math.max(
-      (restore?.checkpointId ?? 0) + 1,
-      checkpointing && ended ? await firstFreeCheckpointId(checkpointing.storage, this.jobId) : 0,
-    );
-    if (checkpointing && ended) await clearJobEnded(checkpointing.storage, this.jobId);
+    let nextCheckpointId = (restore?.checkpointId ?? 0) + 1;
     const ownCheckpointsFrom = nextCheckpointId;
     const end = async (state: JobEnding['state'], savepoint?: string) => {
       // Cancelled with its checkpoints deleted, nothing is left to resume: no marker either.

@@ -115,6 +115,18 @@ export class JobStatusTracker {
     this.transition('RESTARTING');
   }
 
+  /**
+   * The job had ended before this process started (a JobManager restarted after its job's end finds the
+   * marker in storage): it is shown in the state it ended in, at the time it ended, as Flink shows a job
+   * recovered from its JobResultStore.
+   */
+  endedEarlier(state: 'FINISHED' | 'CANCELED' | 'FAILED', at: number): void {
+    if (isTerminal(this.current)) return;
+    this.current = state;
+    this.timestamps[state] = at;
+    this.endTime = at;
+  }
+
   /** Cancellation was requested (it completes with `ended('cancelled')`). */
   cancelling(): boolean {
     return this.transition('CANCELLING');

@@ -21,7 +21,7 @@ function completedCheckpoints(checkpointDir: string, jobId: string): number {
 }
 
 class Cluster {
-  readonly jobId = randomUUID().replaceAll('-', '');
+  jobId = randomUUID().replaceAll('-', '');
   jobManager!: BrookProcess;
   controlPort = 0;
   restUrl = '';
@@ -187,7 +187,14 @@ describe('brook jobmanager and brook taskmanager processes', () => {
       assert.equal((await c.jobManager.exited).code, 0, c.logs());
       await Promise.all(c.taskManagers.map((tm) => tm.kill('SIGTERM')));
       c.taskManagers.length = 0;
-      // The same job id: an ended job is not resumed from its checkpoints, the savepoint is the start.
+      // A JobManager started again under the ended job's id (a pod restarted) does not run it again.
+      await c.startJobManager(3);
+      await c.jobManager.waitFor(/already ended \(FINISHED, savepoint file:.*\); it is not run again/);
+      const ended = (await (await fetch(`${c.restUrl}/jobs/${c.jobId}`)).json()) as { state: string };
+      assert.equal(ended.state, 'FINISHED');
+      await c.jobManager.kill('SIGTERM');
+      // The upgrade: a new job id (as the operator gives every deployment), started from the savepoint at 2.
+      c.jobId = randomUUID().replaceAll('-', '');
       await c.startJobManager(2, ['--set', `execution.savepoint.path=${savepoint}`]);
       for (let i = 0; i < 2; i++) c.startTaskManager();
       await c.jobManager.waitFor(/starting job [0-9a-f]+ from savepoint/);

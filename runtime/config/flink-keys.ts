@@ -46,6 +46,7 @@ export const flinkKeys: Readonly<Record<string, string>> = {
   'taskmanager.data.port': 'cluster.dataPort',
   'heartbeat.interval': 'cluster.heartbeatInterval',
   'heartbeat.timeout': 'cluster.heartbeatTimeout',
+  'execution.shutdown-on-application-finish': 'cluster.shutdownOnJobEnd',
   'rest.port': 'rest.port',
   'rest.bind-address': 'rest.address',
 };

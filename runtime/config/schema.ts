@@ -243,6 +243,11 @@ const cluster = z
       .optional()
       .describe('the address this process binds and announces to the others (default: $POD_IP, else 127.0.0.1)'),
     heartbeatInterval: duration({ positive: true }).default(1000).describe('how often TaskManagers heartbeat'),
+    shutdownOnJobEnd: flag()
+      .default(true)
+      .describe(
+        "the JobManager exits when its job ends; false keeps it (and its REST API) up until it is stopped, so the job's end and its savepoint stay observable (the operator sets false, as Flink's operator does)",
+      ),
     heartbeatTimeout: duration({ positive: true })
       .default(10_000)
       .describe('a TaskManager silent this long is lost and its job restarts'),

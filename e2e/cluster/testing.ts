@@ -5,37 +5,13 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
 import { AppsV1Api, CoreV1Api, KubeConfig, RbacAuthorizationV1Api, type V1Pod } from '@kubernetes/client-node';
 import { endpoints, ensureServices } from '../../scripts/testenv/index.ts';
 import { startProcessKubelet, type ProcessKubeletHandle, type ProcessKubeletOptions } from './index.ts';
 
-/** Calls `probe` until `accept` holds for its result; returns it, or throws after `timeoutMs` naming `what`. */
-export async function eventually<T>(
-  probe: () => Promise<T>,
-  accept: (value: T) => boolean,
-  what: string,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  let lastError: unknown;
-  for (let wait = 50; ; wait = Math.min(500, wait * 2)) {
-    try {
-      last = await probe();
-      lastError = undefined;
-      if (accept(last)) return last;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      const seen =
-        lastError !== undefined ? `last error: ${(lastError as Error).message}` : `last seen: ${JSON.stringify(last)}`;
-      throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}; ${seen}`);
-    }
-    await delay(wait);
-  }
-}
+import { eventually } from '../../runtime/testing/wait-until.ts';
+
+export { eventually };
 
 export interface KubeletTestCluster {
   namespace: string;

@@ -13,7 +13,7 @@ import type { Decision } from '../reconcile/action.ts';
 import { FINALIZER } from './actor.ts';
 import { PAUSE_ANNOTATION } from './reconciler.ts';
 import type { Controller } from './controller.ts';
-import { eventually } from './testing/eventually.ts';
+import { eventually } from '../../runtime/testing/wait-until.ts';
 import { kubernetesWithCrds, TestNamespace } from './testing/kube-fixture.ts';
 
 const spec = {

@@ -14,7 +14,7 @@ import { jobIdFor, triggerIdFor } from '../reconcile/ids.ts';
 import { JobManagerRest } from './jobmanager-rest.ts';
 import { StateStorage } from './state-storage.ts';
 import { LocalCluster } from './testing/local-cluster.ts';
-import { eventually } from './testing/eventually.ts';
+import { eventually } from '../../runtime/testing/wait-until.ts';
 
 const JOB = new URL('../../runtime/cluster/fixtures/running-count-job.ts', import.meta.url).pathname;
 

@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { CoordinationV1Api, V1MicroTime, type KubeConfig } from '@kubernetes/client-node';
 import { endpoints } from '../../scripts/testenv/index.ts';
 import { jobIdFor } from '../reconcile/ids.ts';
-import { eventually } from './testing/eventually.ts';
+import { eventually } from '../../runtime/testing/wait-until.ts';
 import { kubernetesWithCrds, TestNamespace } from './testing/kube-fixture.ts';
 
 const script = new URL('./testing/operator-process.ts', import.meta.url).pathname;

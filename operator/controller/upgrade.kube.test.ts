@@ -17,7 +17,7 @@ import { childNames } from '../children/names.ts';
 import { jobIdFor } from '../reconcile/ids.ts';
 import type { Decision } from '../reconcile/action.ts';
 import { JobManagerRest } from './jobmanager-rest.ts';
-import { eventually } from './testing/eventually.ts';
+import { eventually } from '../../runtime/testing/wait-until.ts';
 import { kubernetesWithCrds, TestNamespace } from './testing/kube-fixture.ts';
 import { LocalCluster } from './testing/local-cluster.ts';
 

@@ -13,10 +13,10 @@ import {
 import type { RestorePlan } from '../checkpoint/restore-plan.ts';
 import type { CheckpointStorage } from '../checkpoint/storage.ts';
 import type { SourceSplit, SplitEnumerator } from '../connectors/source.ts';
-import { staticSplitEnumerator } from '../connectors/source.ts';
 import { BrookError } from '../errors.ts';
 import type { JobGraph, JobVertex } from '../graph/job-graph.ts';
 import { JobCancelledError } from '../execution/mini-cluster.ts';
+import { startSplitEnumerator } from '../execution/split-enumerators.ts';
 import { splitDirectoryUri, type JobControl } from '../execution/job-control.ts';
 import type { AttemptEnd, JobSpec, TaskManagerMessage, TaskRef } from './messages.ts';
 import { RemoteTaskError } from './messages.ts';
@@ -270,8 +270,7 @@ export class DistributedAttempt implements AttemptMessages {
     }
   }
 
-  private async startEnumerator(node: JobGraph['nodes'][number]): Promise<SplitEnumerator<SourceSplit> | undefined> {
-    if (node.transformation.kind !== 'source') return undefined;
+  private startEnumerator(node: JobGraph['nodes'][number]): Promise<SplitEnumerator<SourceSplit> | undefined> {
     const { ctx } = this;
     const vertex = ctx.graph.vertexOf.get(node)!;
     const slots = ctx.taskManagers.length;
@@ -283,21 +282,6 @@ export class DistributedAttempt implements AttemptMessages {
       signalNoMoreSplits: (subtask: number) =>
         tmOf(subtask).send({ type: 'no-more-splits', attempt: ctx.attempt, task: { vertex: vertex.id, subtask } }),
     };
-    // Restored splits carry their positions; they are dealt to the new readers, whatever their number.
-    const restored = ctx.restore?.splitsOf(node.uid) as SourceSplit[] | undefined;
-    const { source } = node.transformation;
-    const enumerator = !restored
-      ? source.createEnumerator(context)
-      : source.restoreEnumerator
-        ? source.restoreEnumerator(context, restored)
-        : staticSplitEnumerator(context, restored);
-    try {
-      await enumerator.start();
-    } catch (error) {
-      await Promise.resolve(enumerator.close?.()).catch(() => {});
-      throw error;
-    }
-    for (let subtask = 0; subtask < node.parallelism; subtask++) enumerator.addReader(subtask);
-    return enumerator;
+    return startSplitEnumerator(node, context, ctx.restore);
   }
 }

@@ -8,6 +8,7 @@ import type { SourceOperator } from '../operators/source-operator.ts';
 import type { ProcessingTimeClock } from '../time/processing-time.ts';
 import { LocalChannel } from './channel.ts';
 import type { Task } from './task.ts';
+import { startSplitEnumerator } from './split-enumerators.ts';
 import { buildTask, edgeConnects, networkEdges, type TaskChannels, type TaskRuntime } from './task-builder.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -23,7 +24,6 @@ import { splitDirectoryUri } from './job-control.ts';
 import { chooseCheckpointToRestore } from '../checkpoint/restore-selection.ts';
 import { planRestore, type RestorePlan } from '../checkpoint/restore-plan.ts';
 import type { CheckpointStorage } from '../checkpoint/storage.ts';
-import { staticSplitEnumerator } from '../connectors/source.ts';
 import type { OperatorSnapshot } from '../operators/operator.ts';
 import { decideRestart, initialRestartState, type RestartStrategy } from '../recovery/restart-strategy.ts';
 import type { StateStoreOpener } from '../state/state-backend.ts';
@@ -323,35 +323,17 @@ async function restoreOperators(
   }
 }
 
-async function startEnumerator(
+function startEnumerator(
   graph: JobGraph,
   nodeId: number,
   readers: SourceOperator[],
   restore: RestorePlan | undefined,
 ): Promise<SplitEnumerator<SourceSplit> | undefined> {
   const node = graph.nodes.find((n) => n.id === nodeId)!;
-  if (node.transformation.kind !== 'source') return undefined;
   const context = {
     parallelism: readers.length,
     assignSplits: (subtask: number, splits: SourceSplit[]) => readers[subtask]!.addSplits(splits),
     signalNoMoreSplits: (subtask: number) => readers[subtask]!.reader.notifyNoMoreSplits(),
   };
-  // Restored splits carry their positions; they are dealt to the new readers, whatever their number.
-  // A source the checkpoint does not know (added since) starts from its beginning.
-  const restored = restore?.splitsOf(node.uid) as SourceSplit[] | undefined;
-  const { source } = node.transformation;
-  const enumerator = !restored
-    ? source.createEnumerator(context)
-    : source.restoreEnumerator
-      ? source.restoreEnumerator(context, restored)
-      : staticSplitEnumerator(context, restored);
-  try {
-    await enumerator.start();
-  } catch (error) {
-    // Not yet among the enumerators the attempt closes: close it here, or its connections outlive the job.
-    await Promise.resolve(enumerator.close?.()).catch(() => {});
-    throw error;
-  }
-  readers.forEach((_, subtask) => enumerator.addReader(subtask));
-  return enumerator;
+  return startSplitEnumerator(node, context, restore);
 }

@@ -21,7 +21,7 @@ import type { StreamDeploymentStatus } from '../../resource/stream-deployment-st
 import { childNames } from '../../children/names.ts';
 import { Controller, type ControllerOptions } from '../controller.ts';
 import { streamDeployments } from '../kube-resources.ts';
-import { eventually } from './eventually.ts';
+import { eventually } from '../../../runtime/testing/wait-until.ts';
 
 const crdsDir = join(import.meta.dirname, '..', '..', '..', 'crds');
 const crd = { group: streamDeployments.group, version: streamDeployments.version, plural: streamDeployments.plural };

@@ -3,20 +3,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { canTransition, exceptionRecordOf, terminalStateFor } from './job-status.ts';
-import type { JobState } from './jobs-backend.ts';
+import { jobStates, type JobState } from './jobs-backend.ts';
 import { UserFunctionError } from '../execution/user-function-error.ts';
 
-const states: JobState[] = [
-  'CREATED',
-  'RUNNING',
-  'RESTARTING',
-  'FAILING',
-  'FAILED',
-  'CANCELLING',
-  'CANCELED',
-  'FINISHED',
-  'SUSPENDED',
-];
+const states = jobStates;
 
 // Every allowed move, written out independently of job-status.ts's table.
 const allowed = new Set([

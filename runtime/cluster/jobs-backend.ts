@@ -2,9 +2,20 @@
 // JobManager process, or the mini-cluster of `brook run`. The REST layer owns
 // HTTP, JSON shapes, trigger ids and their results; a backend owns the jobs.
 
-/** Flink's job states. */
-export type JobState =
-  'CREATED' | 'RUNNING' | 'RESTARTING' | 'FAILING' | 'FAILED' | 'CANCELLING' | 'CANCELED' | 'FINISHED' | 'SUSPENDED';
+/** Flink's job states, in the order its JobStatus lists them. */
+export const jobStates = [
+  'CREATED',
+  'RUNNING',
+  'RESTARTING',
+  'FAILING',
+  'FAILED',
+  'CANCELLING',
+  'CANCELED',
+  'FINISHED',
+  'SUSPENDED',
+] as const;
+
+export type JobState = (typeof jobStates)[number];
 
 export const terminalJobStates: ReadonlySet<JobState> = new Set(['FAILED', 'CANCELED', 'FINISHED', 'SUSPENDED']);
 

@@ -10,8 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { SeededRandom } from '../connectors/random.ts';
-import { KafkaTestCluster } from '../connectors/kafka/testing.ts';
+import { KafkaTestCluster, runningCountInput } from '../connectors/kafka/testing.ts';
 import { BrookProcess } from '../testing/brook-process.ts';
 import { waitUntil } from '../testing/wait-until.ts';
 import { endpoints, ensureServices } from '../../scripts/testenv/index.ts';
@@ -45,18 +44,7 @@ test(
   async () => {
     const input = await cluster.createTopic('processes-in', 3);
     const output = await cluster.createTopic('processes-out', 2);
-    const random = new SeededRandom().reset(20261202);
-    const records = Array.from({ length: 6000 }, (_, i) => ({
-      topic: input,
-      key: `k${random.int(0, 29)}`,
-      value: `${i}`,
-    }));
-    const seen = new Map<string, number>();
-    const expected = records.map((r) => {
-      const n = (seen.get(r.key) ?? 0) + 1;
-      seen.set(r.key, n);
-      return `${r.key}:${n}`;
-    });
+    const { records, expected } = runningCountInput(input, 6000, 30, 20261202);
     // Produced slowly in the background, so that both kills land while records flow.
     let produced = 0;
     const producing = (async () => {

@@ -4,7 +4,7 @@
 // completed checkpoints.
 import type { Registry } from 'prom-client';
 import type { CheckpointListener } from '../checkpoint/coordinator.ts';
-import type { CheckpointStats, JobInfo, JobState } from '../cluster/jobs-backend.ts';
+import { jobStates, type CheckpointStats, type JobInfo } from '../cluster/jobs-backend.ts';
 import { registerCollected, type Labels, type Sample } from './collected-metric.ts';
 
 /** Where a job's status comes from (a JobStatusTracker). */
@@ -12,18 +12,6 @@ export interface JobStatusSource {
   info(): JobInfo;
   checkpoints(): CheckpointStats;
 }
-
-const STATES: readonly JobState[] = [
-  'CREATED',
-  'RUNNING',
-  'RESTARTING',
-  'FAILING',
-  'FAILED',
-  'CANCELLING',
-  'CANCELED',
-  'FINISHED',
-  'SUSPENDED',
-];
 
 /** One job's metrics in a registry; `close` removes them. */
 export class JobMetrics {
@@ -97,7 +85,7 @@ export function registerJobFamilies(registry: Registry, jobs: JobSource): void {
     *collect() {
       for (const job of jobs()) {
         const { state } = job.status.info();
-        for (const s of STATES) yield { labels: { ...job.labels, state: s }, value: s === state ? 1 : 0 };
+        for (const s of jobStates) yield { labels: { ...job.labels, state: s }, value: s === state ? 1 : 0 };
       }
     },
   });

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { endpoints, ensureServices } from '../../../scripts/testenv/index.ts';
 import { SeededRandom } from '../random.ts';
-import { countOf, KafkaTestCluster } from './testing.ts';
+import { countOf, KafkaTestCluster, runningCountInput } from './testing.ts';
 
 const repository = join(import.meta.dirname, '..', '..', '..');
 const brokers = [...endpoints.kafka.bootstrapBrokers];
@@ -88,19 +88,9 @@ test(
   async () => {
     const input = await cluster.createTopic('kill-in', 3);
     const output = await cluster.createTopic('kill-out', 2);
+    const { records, expected } = runningCountInput(input, 9000, 20, 20261201);
+    // Where in each run the kill lands.
     const random = new SeededRandom().reset(20261201);
-    const records = Array.from({ length: 9000 }, (_, i) => ({
-      topic: input,
-      key: `k${random.int(0, 19)}`,
-      value: `${i}`,
-    }));
-    // The independent computation: key k's n-th record yields "k:n".
-    const seen = new Map<string, number>();
-    const expected = records.map((r) => {
-      const n = (seen.get(r.key) ?? 0) + 1;
-      seen.set(r.key, n);
-      return `${r.key}:${n}`;
-    });
 
     // Input arrives in four segments, each produced slowly while one run reads it, so every kill lands
     // while records flow and transactions are open.

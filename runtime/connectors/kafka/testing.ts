@@ -1,6 +1,7 @@
 // Helpers for the connector's tests against the testenv broker: unique
 // topics, producing input, and an independent read_committed reader of output.
 import { randomUUID } from 'node:crypto';
+import { SeededRandom } from '../random.ts';
 import {
   Admin,
   Consumer,
@@ -12,6 +13,27 @@ import {
   type KafkaRecord,
   type RecordsBatch,
 } from '@platformatic/kafka';
+
+/**
+ * Input for the running-count jobs (fixtures/keyed-count-job.ts): `count` records to `topic` with keys
+ * k0..k(keys-1) drawn with `seed`, and the independent computation of their output: key k's n-th record
+ * yields "k:n".
+ */
+export function runningCountInput(topic: string, count: number, keys: number, seed: number) {
+  const random = new SeededRandom().reset(seed);
+  const records = Array.from({ length: count }, (_, i) => ({
+    topic,
+    key: `k${random.int(0, keys - 1)}`,
+    value: `${i}`,
+  }));
+  const seen = new Map<string, number>();
+  const expected = records.map((r) => {
+    const n = (seen.get(r.key) ?? 0) + 1;
+    seen.set(r.key, n);
+    return `${r.key}:${n}`;
+  });
+  return { records, expected };
+}
 
 export const uniqueName = (label: string) => `brook-${label}-${randomUUID().slice(0, 8)}`;
 

@@ -45,7 +45,7 @@ export type { SeededRandom } from './connectors/random.ts';
 export type * from './connectors/source.ts';
 export type * from './connectors/sink.ts';
 export { printSink, discardSink, collectSink, CollectedRecords } from './connectors/basic-sinks.ts';
-export type { RecordCodec } from './network/item-codec.ts';
+export { msgpackRecordCodec, v8RecordCodec, type RecordCodec } from './network/item-codec.ts';
 export { redisSink, type RedisSinkOptions } from './connectors/redis/redis-sink.ts';
 export { keepTop, replaySafety, type RedisCommand, type ReplaySafety } from './connectors/redis/commands.ts';
 export {

@@ -2,22 +2,21 @@
 // running count per key in keyed state -> a sink that discards records but
 // writes figures to STATS_DIR (see statsSink).
 //
-//   brook jobmanager --job bench/jobs/keyed-exchange.ts -- STATS_DIR RECORDS [--rate N] [--warmup-ms N] [--codec v8|msgpackr]
+//   brook jobmanager --job bench/jobs/keyed-exchange.ts -- STATS_DIR RECORDS [--rate N] [--warmup-ms N] [--codec msgpack|v8]
 //   brook run bench/jobs/keyed-exchange.ts -- STATS_DIR RECORDS [--rate N] [--warmup-ms N]
 //
 // With --rate (records per second), records carry their creation time and the
 // sink keeps latencies and progress; without it (throughput) nothing reads a
 // clock per record, which would cost a third of the one-process run's time.
 // --warmup-ms: records reaching a sink writer within this time of its first one
-// are left out of its latency histograms. --codec msgpackr: the generated
-// records cross TaskManagers as msgpack (DataStream.withCodec) instead of node:v8.
+// are left out of its latency histograms. --codec v8: the generated records
+// cross TaskManagers as node:v8 structured clones (DataStream.withCodec) instead
+// of the default msgpack.
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-// msgpackr comes with lmdb (not a direct dependency yet): issue 6 names it as the default codec to have.
-import { Packr, Unpackr } from 'msgpackr';
-import type { KeyedProcessFunction, RecordCodec, Sink, StreamEnvironment, ValueState } from '../../runtime/index.ts';
-import { valueState } from '../../runtime/index.ts';
+import type { KeyedProcessFunction, Sink, StreamEnvironment, ValueState } from '../../runtime/index.ts';
+import { v8RecordCodec, valueState } from '../../runtime/index.ts';
 
 export const KEYS = 10_000;
 
@@ -144,13 +143,6 @@ function statsSink(dir: string, options: { timed: boolean; warmupMs: number }): 
   };
 }
 
-/** Records as msgpack; structures travel in each batch, so any decoder reads any producer's batches. */
-function msgpackrCodec(): RecordCodec<Event> {
-  const packr = new Packr({ useRecords: true });
-  const unpackr = new Unpackr({ useRecords: true });
-  return { encode: (values) => packr.pack(values), decode: (bytes) => unpackr.unpack(bytes) as Event[] };
-}
-
 export default function build(env: StreamEnvironment, args: string[]): void {
   const { positionals, values } = parseArgs({
     args,
@@ -158,7 +150,7 @@ export default function build(env: StreamEnvironment, args: string[]): void {
     options: { rate: { type: 'string' }, 'warmup-ms': { type: 'string' }, codec: { type: 'string' } },
   });
   const [dir, records] = positionals;
-  if (!dir || !records) throw new Error('usage: -- STATS_DIR RECORDS [--rate N] [--warmup-ms N] [--codec v8|msgpackr]');
+  if (!dir || !records) throw new Error('usage: -- STATS_DIR RECORDS [--rate N] [--warmup-ms N] [--codec msgpack|v8]');
   // The light keyed function: a running count per key, in keyed state so a restart restores it.
   const count: KeyedProcessFunction<number, Event, Event> & { n?: ValueState<number> } = {
     open(ctx) {
@@ -180,8 +172,8 @@ export default function build(env: StreamEnvironment, args: string[]): void {
         : (_i, random) => ({ key: random.int(0, KEYS), created: 0, pid: 0 }),
     })
     .uid('events');
-  if (values.codec === 'msgpackr') events.withCodec(msgpackrCodec());
-  else if (values.codec !== undefined && values.codec !== 'v8') throw new Error(`unknown codec ${values.codec}`);
+  if (values.codec === 'v8') events.withCodec(v8RecordCodec());
+  else if (values.codec !== undefined && values.codec !== 'msgpack') throw new Error(`unknown codec ${values.codec}`);
   events
     .keyBy((e) => e.key)
     .process(count)

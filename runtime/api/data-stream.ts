@@ -60,9 +60,9 @@ export class DataStream<T> {
 
   /**
    * How this operator's records are written when they cross to another
-   * TaskManager (the default is node:v8's structured clone: plain data, Maps,
-   * Sets, Dates, typed arrays; class instances lose their prototype). Give a
-   * codec for records that need more, or a faster format for a hot exchange.
+   * TaskManager (the default is msgpack: plain data, Maps, Sets, Dates, bigints,
+   * typed arrays; class instances lose their prototype; `v8RecordCodec` keeps
+   * cycles and shared references). Give a codec for records that need more.
    *
    * @example
    * stream.map(toMoney).withCodec({

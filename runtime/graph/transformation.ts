@@ -20,7 +20,7 @@ interface Base {
   name: string;
   uid: string | undefined;
   parallelism: number | undefined;
-  /** How this operator's records cross to other TaskManagers (default: node:v8's structured clone). */
+  /** How this operator's records cross to other TaskManagers (default: msgpack, msgpackRecordCodec). */
   codec?: RecordCodec;
 }
 

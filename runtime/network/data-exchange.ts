@@ -9,7 +9,7 @@ import { BrookError } from '../errors.ts';
 import type { InputChannel, OutputChannel } from '../execution/channel.ts';
 import type { ChannelItem } from '../execution/elements.ts';
 import { FrameDecoder, FrameType, encodeFrame, type Frame } from './frames.ts';
-import { decodeItem, encodeItem, v8RecordCodec, type RecordCodec } from './item-codec.ts';
+import { decodeItem, encodeItem, msgpackRecordCodec, type RecordCodec } from './item-codec.ts';
 
 export class PeerLostError extends BrookError {
   constructor(channel: string, peer: string, reason: string) {
@@ -167,7 +167,7 @@ export class DataExchange {
   >();
   private readonly accepted = new Set<Socket>();
 
-  constructor(private readonly codec: RecordCodec = v8RecordCodec) {}
+  constructor(private readonly codec: RecordCodec = msgpackRecordCodec()) {}
 
   /** Listens on `host:port` (port 0 picks one); resolves with the bound address. */
   async listen(host: string, port: number): Promise<Address> {

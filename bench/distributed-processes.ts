@@ -153,7 +153,7 @@ export class Cluster {
       ...jobArgs,
     ]);
     this.controlPort = Number((await this.jobManager.waitFor(/control port at 127\.0\.0\.1:(\d+)/))[1]);
-    this.restUrl = (await this.jobManager.waitFor(/REST API at (http:\S+)/))[1]!;
+    this.restUrl = (await this.jobManager.waitFor(/REST API at (http:[^\s"]+)/))[1]!;
   }
 
   /** Starts a TaskManager; resolves once it registered. */

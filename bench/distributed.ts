@@ -170,7 +170,7 @@ function miniClusterThroughput(records: number): Promise<Throughput> {
     ]);
     try {
       const finished = seenAt(run, /finished in/);
-      const restUrl = (await run.waitFor(/REST API at (http:\S+)/))[1]!;
+      const restUrl = (await run.waitFor(/REST API at (http:[^\s"]+)/))[1]!;
       const watch = new JobWatch(restUrl, jobId, untilRunning);
       const pid = run.child.pid!;
       const before = usage(pid);

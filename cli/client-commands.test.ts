@@ -47,7 +47,7 @@ async function startRun(name: string, ...set: string[]) {
   child.stderr.on('data', (d: Buffer) => (output.stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   await waitUntil(() => output.stderr.includes('running job') || child.exitCode !== null, `${name} runs`, 60_000);
-  const url = /REST API at (http:\/\/\S+)/.exec(output.stderr)?.[1];
+  const url = /REST API at (http:\/\/[^\s"]+)/.exec(output.stderr)?.[1];
   assert.ok(url, `the REST API address is printed: ${output.stderr}`);
   const { jobs } = (await (await fetch(`${url}/jobs`)).json()) as { jobs: { id: string }[] };
   return { child, output, exited, url, jobId: jobs[0]!.id };

@@ -9,7 +9,8 @@ import { TaskManager } from '../runtime/cluster/task-manager.ts';
 import { MiniClusterBackend } from '../runtime/cluster/mini-cluster-backend.ts';
 import { startRestServer } from '../runtime/cluster/rest/server.ts';
 import { defaultSavepointDir } from '../runtime/config/apply.ts';
-import { describeCauseChain } from '../runtime/errors.ts';
+import { randomUUID } from 'node:crypto';
+import { configureLogging, configureLoggingFrom, logger, rootLogger } from '../runtime/logging/logger.ts';
 import type { MetricsRegistry } from '../runtime/metrics/registry.ts';
 import { DEFAULT_METRICS_PORT } from '../runtime/metrics/server.ts';
 import { serveMetrics } from './metrics-endpoint.ts';
@@ -30,14 +31,16 @@ export function clusterHost(config: Configuration): string {
   return config.cluster.host ?? (process.env.POD_IP || '127.0.0.1');
 }
 
+/** The process's logging from its configuration, with its role and identity on every line (docs/logging.md). */
+function startLogging(config: Configuration, role: 'jobmanager' | 'taskmanager', resourceId: string): void {
+  configureLoggingFrom(config);
+  configureLogging({ bindings: { process: role, resourceId, host: clusterHost(config) } });
+}
+
 /** Runs `command` with this process's metrics served on `metrics.port` (9249 unless set), closed when it ends. */
-async function withMetrics(
-  command: string,
-  config: Configuration,
-  run: (metrics: MetricsRegistry) => Promise<number>,
-): Promise<number> {
+async function withMetrics(config: Configuration, run: (metrics: MetricsRegistry) => Promise<number>): Promise<number> {
   const port = config.metrics.port ?? DEFAULT_METRICS_PORT;
-  const endpoint = await serveMetrics(command, { host: clusterHost(config), port });
+  const endpoint = await serveMetrics(rootLogger(), { host: clusterHost(config), port });
   try {
     return await run(endpoint.registry);
   } finally {
@@ -57,7 +60,10 @@ export async function runJobManager(flags: ConfigurationFlags & { job: string },
     overrides: flags.set ?? [],
     defaults: { job: { name: jobNameOf(flags.job) } },
   });
-  return withMetrics('brook jobmanager', config, (metrics) => runConfiguredJobManager(config, flags, jobArgs, metrics));
+  startLogging(config, 'jobmanager', process.env.POD_NAME ?? `jm-${randomUUID().slice(0, 8)}`);
+  // A JobManager runs one job: every line of the process names it.
+  configureLogging({ bindings: { jobName: config.job.name ?? jobNameOf(flags.job) } });
+  return withMetrics(config, (metrics) => runConfiguredJobManager(config, flags, jobArgs, metrics));
 }
 
 async function runConfiguredJobManager(
@@ -83,9 +89,12 @@ async function runConfiguredJobManager(
     if (error instanceof JobModuleError) throw new UsageError(`brook jobmanager: ${error.message}`);
     throw error;
   }
+  configureLogging({ bindings: { jobId: jobManager.jobId } });
+  const log = logger('cli');
   const control = await jobManager.listen();
-  console.error(
-    `brook jobmanager: job '${name}' (${jobManager.jobId}), control port at ${control.host}:${control.port}`,
+  log.info(
+    { controlAddress: `${control.host}:${control.port}` },
+    `job '${name}' (${jobManager.jobId}), control port at ${control.host}:${control.port}`,
   );
   const backend = new MiniClusterBackend({
     tracker,
@@ -93,14 +102,15 @@ async function runConfiguredJobManager(
     cancel: () => jobManager.cancel(),
     defaultSavepointDir: config.savepoints.dir ?? defaultSavepointDir(),
     taskManagers: () => jobManager.taskManagerInfo(),
+    figures: () => jobManager.subtaskSamples(),
   });
   // The JobManager serves its REST API on 8081 unless told otherwise (DESIGN.md).
   const rest = await startRestServer({ backend, port: config.rest.port ?? 8081, address: config.rest.address ?? host });
-  console.error(`brook jobmanager: REST API at ${rest.url}`);
+  log.info({ url: rest.url }, `REST API at ${rest.url}`);
   // SIGTERM (a pod deleted, the operator's last-state upgrade) leaves the job to be resumed from its latest
   // checkpoint by the next JobManager: exit without cancelling, as Flink suspends a job on JobManager shutdown.
   const onTerm = () => {
-    console.error(`brook jobmanager: terminated; job '${name}' is suspended (its checkpoints are kept)`);
+    log.info(`terminated; job '${name}' is suspended (its checkpoints are kept)`);
     process.exit(143);
   };
   process.once('SIGTERM', onTerm);
@@ -114,21 +124,21 @@ async function runConfiguredJobManager(
         process.removeListener('SIGINT', onTerm);
         process.once('SIGTERM', () => resolve());
         process.once('SIGINT', () => resolve());
-        console.error(`brook jobmanager: job '${name}' ended (${result.state}); serving its status until stopped`);
+        log.info({ state: result.state }, `job '${name}' ended (${result.state}); serving its status until stopped`);
       });
     }
     if (result.state === 'FINISHED') {
       if (result.savepoint) {
-        console.error(`brook jobmanager: job '${name}' stopped with savepoint ${result.savepoint}`);
+        log.info({ savepoint: result.savepoint }, `job '${name}' stopped with savepoint ${result.savepoint}`);
         console.log(result.savepoint);
-      } else console.error(`brook jobmanager: job '${name}' finished (${result.restarts} restarts)`);
+      } else log.info({ restarts: result.restarts }, `job '${name}' finished (${result.restarts} restarts)`);
       return 0;
     }
     if (result.state === 'CANCELED') {
-      console.error(`brook jobmanager: job '${name}' cancelled`);
+      log.info(`job '${name}' cancelled`);
       return 130;
     }
-    console.error(`brook jobmanager: ${describeCauseChain(result.failure)}`);
+    log.error({ err: result.failure }, `job '${name}' failed: ${(result.failure as Error).message}`);
     return 1;
   } finally {
     process.removeListener('SIGTERM', onTerm);
@@ -142,13 +152,17 @@ async function runConfiguredJobManager(
 
 export async function runTaskManager(flags: ConfigurationFlags & { jobmanager: string }): Promise<number> {
   const config = loadConfiguration({ file: flags.config, profile: flags.env, overrides: flags.set ?? [] });
-  return withMetrics('brook taskmanager', config, (metrics) => runConfiguredTaskManager(config, flags, metrics));
+  // The TaskManager's id, as the JobManager and the REST API show it.
+  const id = `tm-${randomUUID().slice(0, 8)}`;
+  startLogging(config, 'taskmanager', id);
+  return withMetrics(config, (metrics) => runConfiguredTaskManager(config, flags, metrics, id));
 }
 
 async function runConfiguredTaskManager(
   config: Configuration,
   flags: { jobmanager: string },
   metrics: MetricsRegistry,
+  taskManagerId: string,
 ): Promise<number> {
   // Jobs import 'brook' (every connector; the Kafka client alone takes over a second to load). Loaded now,
   // before registering, a deployment only runs the job module: a replacement TaskManager is ready sooner.
@@ -159,18 +173,22 @@ async function runConfiguredTaskManager(
     jobManager: { host: jmHost, port: Number(jmPort) },
     dataHost: host,
     dataPort: config.cluster.dataPort,
+    taskManagerId,
     metrics,
+    secret: config.cluster.secret,
   });
   const data = await taskManager.start();
-  console.error(
-    `brook taskmanager ${taskManager.id}: data exchange at ${data.host}:${data.port}, JobManager ${flags.jobmanager}`,
+  const log = logger('cli');
+  log.info(
+    { dataAddress: `${data.host}:${data.port}`, jobManager: flags.jobmanager },
+    `data exchange at ${data.host}:${data.port}, JobManager ${flags.jobmanager}`,
   );
   // A TaskManager runs until it is stopped: its jobs come and go with the JobManager.
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', () => resolve());
     process.once('SIGINT', () => resolve());
   });
-  console.error(`brook taskmanager ${taskManager.id}: stopping`);
+  log.info('stopping');
   await taskManager.stop();
   return 0;
 }

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigurationError } from '../runtime/config/errors.ts';
-import { describeCauseChain } from '../runtime/errors.ts';
+import { logger } from '../runtime/logging/logger.ts';
 import { commands, findCommand, type CommandSpec } from './commands.ts';
 import { UsageError, USAGE_EXIT_CODE } from './usage-error.ts';
 import type { ClientFlags } from './client-commands.ts';
@@ -165,7 +165,8 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`${prefix}: ${error.message}`);
       return USAGE_EXIT_CODE;
     }
-    console.error(`brook: ${describeCauseChain(error)}`);
+    // Not the user's input: a failure of the process, logged with its cause chain and stack.
+    logger('cli').fatal({ err: error, command: prefix }, `${prefix}: ${(error as Error).message}`);
     return 1;
   }
 }

@@ -3,6 +3,7 @@
 // reporter, a port that cannot be bound costs the metrics, not the process.
 import { MetricsRegistry } from '../runtime/metrics/registry.ts';
 import { startMetricsServer, type MetricsServer } from '../runtime/metrics/server.ts';
+import { logger, type Logger } from '../runtime/logging/logger.ts';
 
 export interface MetricsEndpoint {
   registry: MetricsRegistry;
@@ -13,7 +14,7 @@ export interface MetricsEndpoint {
 
 /** Serves this process's metrics on `host:port` (`port` undefined: not served, the registry still counts). */
 export async function serveMetrics(
-  command: string,
+  context: Logger,
   options: { host: string; port: number | undefined },
 ): Promise<MetricsEndpoint> {
   const registry = new MetricsRegistry({ processMetrics: true });
@@ -21,9 +22,9 @@ export async function serveMetrics(
   if (options.port !== undefined) {
     try {
       server = await startMetricsServer(registry, { host: options.host, port: options.port });
-      console.error(`${command}: metrics at ${server.url}`);
+      logger('metrics', context).info({ url: server.url }, `metrics at ${server.url}`);
     } catch (error) {
-      console.error(`${command}: ${(error as Error).message}; running without /metrics`);
+      logger('metrics', context).warn({ err: error }, `${(error as Error).message}; running without /metrics`);
     }
   }
   return { registry, server, close: async () => server?.close() };

@@ -11,12 +11,13 @@ test('defaults: all namespaces, metrics on 8080, no leader election outside a po
   const options = operatorOptions(operatorFlagsSchema.parse({}), {}, log);
   assert.equal(options.namespaces, undefined);
   assert.equal(options.metricsPort, 8080);
+  assert.equal(options.metricsHost, undefined);
   assert.equal(options.leaderElection, false);
   assert.equal(options.jobManagerUrl?.('streaming', 'orders'), 'http://orders-jobmanager.streaming.svc:8081');
   assert.deepEqual(options.s3, {});
 });
 
-test('in a pod: leader election in its namespace, its name as identity, S3 endpoint from the environment', () => {
+test('in a pod: leader election in its namespace, its name as identity, metrics on its IP, S3 endpoint from the environment', () => {
   const flags = operatorFlagsSchema.parse({
     namespaces: 'streaming, batch',
     'lease-duration': '6s',
@@ -26,7 +27,12 @@ test('in a pod: leader election in its namespace, its name as identity, S3 endpo
   });
   const options = operatorOptions(
     flags,
-    { POD_NAMESPACE: 'brook-system', POD_NAME: 'brook-operator-0', AWS_ENDPOINT_URL_S3: 'http://minio:9000' },
+    {
+      POD_NAMESPACE: 'brook-system',
+      POD_NAME: 'brook-operator-0',
+      POD_IP: '10.1.2.3',
+      AWS_ENDPOINT_URL_S3: 'http://minio:9000',
+    },
     log,
   );
   assert.deepEqual(options.namespaces, ['streaming', 'batch']);
@@ -38,6 +44,7 @@ test('in a pod: leader election in its namespace, its name as identity, S3 endpo
     retryPeriodMs: 1200,
   });
   assert.equal(options.identity, 'brook-operator-0');
+  assert.equal(options.metricsHost, '10.1.2.3');
   assert.equal(options.resyncPeriodMs, 300_000);
   assert.equal(options.workers, 4);
   assert.equal(options.jobManagerUrl?.('ns', 'job'), 'http://127.0.0.1:ns-job');
@@ -58,4 +65,23 @@ test('bad flags are refused with a message naming the flag', () => {
     assert.equal(result.success, false, JSON.stringify(flags));
     assert.match(result.error.issues.map((i) => i.message).join('; '), message);
   }
+});
+
+test('log flags: --log-level and repeatable --log-module MODULE=LEVEL, refused by name when wrong', () => {
+  const flags = operatorFlagsSchema.parse({
+    'log-level': 'warn',
+    'log-module': ['operator.reconcile=debug', 'operator.informer=error'],
+    'log-pretty': true,
+  });
+  assert.equal(flags['log-level'], 'warn');
+  assert.deepEqual(flags['log-module'], { 'operator.reconcile': 'debug', 'operator.informer': 'error' });
+  assert.equal(flags['log-pretty'], true);
+  assert.match(
+    operatorFlagsSchema.safeParse({ 'log-level': 'loud' }).error?.issues[0]?.message ?? '',
+    /^--log-level must be one of trace, debug/,
+  );
+  assert.match(
+    operatorFlagsSchema.safeParse({ 'log-module': ['operator.reconcile:debug'] }).error?.issues[0]?.message ?? '',
+    /^--log-module takes MODULE=LEVEL/,
+  );
 });

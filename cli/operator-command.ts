@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { describeCauseChain } from '../runtime/errors.ts';
+import { isLogLevel, logLevels, type LogLevel } from '../runtime/logging/levels.ts';
 import type { S3StorageOptions } from '../runtime/checkpoint/storage.ts';
 import { parseDuration } from '../operator/resource/duration.ts';
 import type { Controller, ControllerOptions } from '../operator/controller/controller.ts';
@@ -57,6 +57,18 @@ export const operatorFlags: Record<string, FlagSpec> = {
     valueName: 'DURATION',
     description: 'reconcile every resource at least this often (default 10 min)',
   },
+  'log-level': {
+    type: 'string',
+    valueName: 'LEVEL',
+    description: `${logLevels.join(', ')} (default: $BROOK_LOG_LEVEL, else info)`,
+  },
+  'log-module': {
+    type: 'string',
+    multiple: true,
+    valueName: 'MODULE=LEVEL',
+    description: 'level of one module, e.g. operator.reconcile=debug (repeatable; docs/logging.md)',
+  },
+  'log-pretty': { type: 'boolean', description: 'human-readable log lines instead of JSON' },
 };
 
 const duration = (flag: string) =>
@@ -110,11 +122,27 @@ export const operatorFlagsSchema = z.object({
     .transform(Number)
     .optional(),
   'resync-period': duration('resync-period').optional(),
+  'log-level': z
+    .string()
+    .refine(isLogLevel, `--log-level must be one of ${logLevels.join(', ')}`)
+    .optional(),
+  'log-module': z
+    .array(
+      z
+        .string()
+        .regex(
+          new RegExp(`^[a-z][a-z.-]*=(${logLevels.join('|')})$`),
+          `--log-module takes MODULE=LEVEL with a level among ${logLevels.join(', ')}`,
+        ),
+    )
+    .transform((entries) => Object.fromEntries(entries.map((e) => e.split('=') as [string, LogLevel])))
+    .optional(),
+  'log-pretty': z.boolean().optional(),
 });
 
 export type OperatorFlags = z.output<typeof operatorFlagsSchema>;
 
-/** The controller's options from the flags and the environment (POD_NAMESPACE, POD_NAME, AWS_ENDPOINT_URL_S3). */
+/** The controller's options from the flags and the environment (POD_NAMESPACE, POD_NAME, POD_IP, AWS_ENDPOINT_URL_S3). */
 export function operatorOptions(
   flags: OperatorFlags,
   env: NodeJS.ProcessEnv,
@@ -129,6 +157,8 @@ export function operatorOptions(
     log,
     ...(flags.namespaces !== undefined && flags.namespaces.length > 0 ? { namespaces: flags.namespaces } : {}),
     metricsPort: flags['metrics-port'] ?? 8080,
+    // As every Brook process: bind the pod's own address when there is one (DESIGN.md, "Processes and ports").
+    ...(env.POD_IP ? { metricsHost: env.POD_IP } : {}),
     workers: flags.workers ?? 2,
     ...(flags['resync-period'] !== undefined ? { resyncPeriodMs: flags['resync-period'] } : {}),
     jobManagerUrl: (namespace, name) => template.replaceAll('{name}', name).replaceAll('{namespace}', namespace),
@@ -156,25 +186,32 @@ export function operatorOptions(
  * process.exitCode = await runOperator(flags);
  */
 export async function runOperator(flags: OperatorFlags): Promise<number> {
-  const { pino } = await import('pino');
+  const { configureLoggingFrom, configureLogging, logger, rootLogger } = await import('../runtime/logging/logger.ts');
   const { Controller } = await import('../operator/controller/controller.ts');
   const { loadKubeConfig } = await import('../operator/controller/kube-api.ts');
-  const log = pino({ name: 'brook.operator', level: process.env.BROOK_LOG_LEVEL ?? 'info' }, pino.destination(2));
+  configureLoggingFrom({
+    logging: { level: flags['log-level'], modules: flags['log-module'] ?? {}, pretty: flags['log-pretty'] },
+  });
+  configureLogging({ bindings: { process: 'operator' } });
+  // The context the controller's modules (operator.*) log under; reconciles add namespace and name.
+  const log = rootLogger();
   const options = operatorOptions(flags, process.env, log);
   if (options.leaderElection === false) {
-    log.warn('no leader election (neither --leader-election-namespace nor $POD_NAMESPACE): run one replica only');
+    logger('operator.controller').warn(
+      'no leader election (neither --leader-election-namespace nor $POD_NAMESPACE): run one replica only',
+    );
   }
   let controller: Controller;
   try {
     controller = new Controller({ ...options, kubeConfig: loadKubeConfig(flags.kubeconfig) });
     await controller.start();
   } catch (error) {
-    console.error(`brook operator: cannot start: ${describeCauseChain(error)}`);
+    logger('operator.controller').fatal({ err: error }, `cannot start: ${(error as Error).message}`);
     return 1;
   }
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
-      log.info({ signal }, 'shutting down');
+      logger('operator.controller').info({ signal }, 'shutting down');
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
       resolve();

@@ -10,9 +10,10 @@ import { applyConfiguration, defaultSavepointDir } from '../runtime/config/apply
 import { loadConfiguration } from '../runtime/config/loader.ts';
 import { renderConfiguration } from '../runtime/config/render.ts';
 import { JobCancelledError } from '../runtime/execution/mini-cluster.ts';
-import { describeCauseChain } from '../runtime/errors.ts';
+import { configureLogging, configureLoggingFrom, logger, rootLogger, type Logger } from '../runtime/logging/logger.ts';
 import { JobStatusTracker } from '../runtime/cluster/job-status-tracker.ts';
-import { MiniClusterBackend } from '../runtime/cluster/mini-cluster-backend.ts';
+import { figuresOf, MiniClusterBackend } from '../runtime/cluster/mini-cluster-backend.ts';
+import { MetricsRegistry } from '../runtime/metrics/registry.ts';
 import { describeJobGraph, statusHooks } from '../runtime/cluster/mini-cluster-status.ts';
 import { startRestServer } from '../runtime/cluster/rest/server.ts';
 import type { Configuration } from '../runtime/config/configuration.ts';
@@ -77,11 +78,17 @@ export async function runJob(jobPath: string, flags: RunFlags, jobArgs: string[]
     process.stdout.write(renderConfiguration(config));
     return 0;
   }
+  // Lines for a person at a terminal unless configured otherwise; JSON when stderr goes to a file or a collector.
+  configureLoggingFrom(config, { pretty: process.stderr.isTTY === true });
+  configureLogging({ bindings: { process: 'run' } });
   const env = applyConfiguration(new StreamEnvironment(), config);
   const build = await loadJob(jobPath);
   await build(env, jobArgs);
   const jobName = config.job.name ?? jobNameOf(jobPath);
   const savepointDir = config.savepoints.dir ?? defaultSavepointDir();
+  const jobId = config.job.id ?? randomUUID().replaceAll('-', '');
+  const jobLog = rootLogger().child({ jobId, jobName });
+  const log = logger('cli', jobLog);
 
   // Ctrl-C (or SIGTERM) stops the job with a savepoint; a second one cancels it.
   const abort = new AbortController();
@@ -90,21 +97,23 @@ export async function runJob(jobPath: string, flags: RunFlags, jobArgs: string[]
     if (abort.signal.aborted) return;
     process.once('SIGINT', () => abort.abort());
     const target = `${savepointDir}/savepoint-${jobName}-${Date.now()}`;
-    console.error(`brook run: stopping job '${jobName}' with a savepoint (Ctrl-C again cancels)`);
+    log.info({ target }, `stopping job '${jobName}' with a savepoint (Ctrl-C again cancels)`);
     control.stopWithSavepoint(target).catch((error: unknown) => {
-      console.error(`brook run: savepoint failed, cancelling: ${describeCauseChain(error)}`);
+      log.error({ err: error }, 'savepoint failed, cancelling');
       abort.abort();
     });
   };
-  const status = await serveJobStatus(env, config, { jobName, control, abort, savepointDir });
+  const status = await serveJobStatus(env, config, { jobId, jobName, control, abort, savepointDir, log });
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  console.error(`brook run: running job '${jobName}' (Ctrl-C stops it with a savepoint)`);
+  log.info(`running job '${jobName}' (Ctrl-C stops it with a savepoint)`);
   try {
     const result = await env.execute(jobName, {
       signal: abort.signal,
       control,
-      jobId: status?.tracker.id ?? config.job.id,
+      // The REST API's job id behaves as a fixed one, as before; otherwise it only names this run.
+      jobId: status ? jobId : config.job.id,
+      runId: jobId,
       ...status?.hooks,
       metrics: status?.metrics,
       checkpointListener: status?.checkpointListener,
@@ -112,28 +121,32 @@ export async function runJob(jobPath: string, flags: RunFlags, jobArgs: string[]
       allowNonRestoredState: config.restore.allowNonRestoredState,
       // A fixed job id (the operator sets one) means "this job": a restarted process resumes its newest checkpoint.
       resumeFromLatestCheckpoint: config.job.id !== undefined,
-      onRestore: (location, kind) => console.error(`brook run: restoring job '${jobName}' from ${kind} ${location}`),
+      onRestore: (location, kind) =>
+        logger('checkpoint', jobLog).info({ kind, location }, `restoring job '${jobName}' from ${kind} ${location}`),
       onRestart: (failure, delayMs) => {
         status?.hooks.onRestart(failure, delayMs);
-        console.error(`brook run: job failed, restarting in ${delayMs} ms: ${describeCauseChain(failure)}`);
+        logger('execution', jobLog).warn({ err: failure, delayMs }, `job failed, restarting in ${delayMs} ms`);
       },
     });
     status?.tracker.ended('finished');
     if (result.savepoint) {
-      console.error(`brook run: job '${result.jobName}' stopped with savepoint ${result.savepoint}`);
+      log.info({ savepoint: result.savepoint }, `job '${result.jobName}' stopped with savepoint ${result.savepoint}`);
       console.log(result.savepoint);
       return 0;
     }
-    console.error(`brook run: job '${result.jobName}' finished in ${(result.durationMs / 1000).toFixed(1)} s`);
+    log.info(
+      { durationMs: result.durationMs, restarts: result.restarts },
+      `job '${result.jobName}' finished in ${(result.durationMs / 1000).toFixed(1)} s`,
+    );
     return 0;
   } catch (error) {
     if (error instanceof JobCancelledError) {
       status?.tracker.ended('cancelled');
-      console.error(`brook run: job '${jobName}' cancelled`);
+      log.info(`job '${jobName}' cancelled`);
       return 130;
     }
     status?.tracker.ended('failed', error);
-    console.error(`brook run: ${describeCauseChain(error)}`);
+    log.error({ err: error }, `job '${jobName}' failed: ${(error as Error).message}`);
     return 1;
   } finally {
     process.removeListener('SIGINT', onSignal);
@@ -154,19 +167,28 @@ const RESULT_GRACE_MS = 5_000;
 async function serveJobStatus(
   env: StreamEnvironment,
   config: Configuration,
-  job: { jobName: string; control: JobControl; abort: AbortController; savepointDir: string },
+  job: {
+    jobId: string;
+    jobName: string;
+    control: JobControl;
+    abort: AbortController;
+    savepointDir: string;
+    log: Logger;
+  },
 ) {
   if (config.rest.port === undefined && config.metrics.port === undefined) return undefined;
   const tracker = new JobStatusTracker({
-    id: config.job.id ?? randomUUID().replaceAll('-', ''),
+    id: job.jobId,
     name: job.jobName,
     ...describeJobGraph(env.getJobGraph(job.jobName)),
   });
   const metrics =
     config.metrics.port === undefined
       ? undefined
-      : await serveMetrics('brook run', { host: clusterHost(config), port: config.metrics.port });
+      : await serveMetrics(job.log, { host: clusterHost(config), port: config.metrics.port });
   const jobMetrics = metrics?.registry.registerJob(job.jobName, tracker.id, tracker);
+  // The REST API's per-vertex figures read the tasks' counters: registered, if not served on /metrics.
+  const registry = metrics?.registry ?? new MetricsRegistry();
   let server;
   try {
     server =
@@ -178,6 +200,7 @@ async function serveJobStatus(
               control: job.control,
               cancel: () => job.abort.abort(),
               defaultSavepointDir: job.savepointDir,
+              figures: figuresOf(registry),
             }),
             port: config.rest.port,
             address: config.rest.address,
@@ -186,11 +209,11 @@ async function serveJobStatus(
     await metrics?.close();
     throw error;
   }
-  if (server) console.error(`brook run: REST API at ${server.url}`);
+  if (server) job.log.info({ url: server.url }, `REST API at ${server.url}`);
   return {
     tracker,
     hooks: statusHooks(tracker),
-    metrics: metrics?.registry,
+    metrics: registry,
     checkpointListener: jobMetrics?.checkpointListener,
     close: async () => {
       if (server) {

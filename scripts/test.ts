@@ -5,6 +5,7 @@
 //
 //   npm test                        everything (what CI runs)
 //   npm test -- runtime/state       only test files whose path contains a filter; no static checks
+//   (a selected `*.browser.test.ts` file also gets Debian's Chromium installed: testenv/chromium.ts)
 //   BROOK_TESTENV_KEEP=1 npm test   leave the services running afterwards
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -12,9 +13,10 @@ import { join, relative } from 'node:path';
 import { describeCauseChain } from '../runtime/errors.ts';
 import { down, up } from './testenv/environment.ts';
 import { servicesForTestFiles, type ServiceName } from './testenv/services/index.ts';
+import { ensureChromium, needsChromium } from './testenv/chromium.ts';
 
 const root = join(import.meta.dirname, '..');
-const testRoots = ['cli', 'runtime', 'operator', 'e2e', 'examples', 'scripts', 'bench'];
+const testRoots = ['cli', 'runtime', 'operator', 'helm', 'e2e', 'examples', 'scripts', 'bench'];
 const childEnv = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
 
 function findTestFiles(filters: string[]): string[] {
@@ -80,6 +82,8 @@ async function main(argv: string[]): Promise<number> {
   const report = (line: string) => console.log(`testenv: ${line}`);
   // Kafka, S3 and Redis always; the Kubernetes control plane only for `*.kube.test.ts` files.
   const servicesUp = up(servicesForTestFiles(files), report);
+  // Debian's Chromium, only when a selected `*.browser.test.ts` drives it (the dashboard tests).
+  const browserReady = needsChromium(files) ? ensureChromium(report) : Promise.resolve();
   const checks =
     skipChecks || filters.length > 0
       ? []
@@ -92,7 +96,7 @@ async function main(argv: string[]): Promise<number> {
   let started: ServiceName[] = [];
   let failed = false;
   try {
-    started = await servicesUp;
+    [started] = await Promise.all([servicesUp, browserReady]);
   } catch (error) {
     console.error(describeCauseChain(error));
     failed = true;

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'yaml';
-import type { V1Container, V1Deployment, V1ObjectMeta } from '@kubernetes/client-node';
+import type { V1Container, V1Deployment, V1ObjectMeta, V1OwnerReference } from '@kubernetes/client-node';
 import { streamDeploymentSpecSchema, type StreamDeploymentSpecInput } from '../resource/stream-deployment-spec.ts';
 import type { RestoreRecord } from '../resource/stream-deployment-status.ts';
 import { buildChildren } from './children.ts';
@@ -30,7 +30,7 @@ const render = (s = spec(), restore = empty, jobId = 'a'.repeat(32)) =>
 const container = (d: V1Deployment, name: string): V1Container =>
   d.spec!.template.spec!.containers.find((c) => c.name === name)!;
 
-test('the JobManager runs `brook jobmanager --job <entry>` with the config file, the job id, the restore path and the job args', () => {
+test('the JobManager runs `brook jobmanager --job <entry>` with the config file, the job id, staying up after its job ends, the restore path and the job args', () => {
   const restore: RestoreRecord = { path: 's3://b/sp/savepoint-1', source: 'savepoint', recordedAt: 0 };
   const jm = container(render(spec({}, { allowNonRestoredState: true }), restore).jobManager, 'jobmanager');
   assert.deepEqual(jm.args, [
@@ -41,6 +41,8 @@ test('the JobManager runs `brook jobmanager --job <entry>` with the config file,
     '/etc/brook/brook.yaml',
     '--set',
     `pipeline.job-id=${'a'.repeat(32)}`,
+    '--set',
+    'execution.shutdown-on-application-finish=false',
     '--set',
     'execution.savepoint.path=s3://b/sp/savepoint-1',
     '--set',
@@ -203,18 +205,33 @@ test('image versions become valid label values', () => {
   assert.equal(imageVersion('brook@sha256:0123456789abcdef0123'), '0123456789ab');
 });
 
-test('a recorded savepoint becomes a StreamSnapshot without an owner, that does not dispose data on delete', () => {
+test('a savepoint the operator takes becomes a StreamSnapshot owned by its deployment, labelled, that does not dispose data on delete', () => {
   const snapshot = buildSnapshot(
-    { name: 'orders', namespace: 'streaming' },
-    { path: 's3://b/sp/1', timestamp: 5, triggerType: 'upgrade', jobId: 'j', snapshotName: 'orders-upgrade-abc' },
+    { name: 'orders', namespace: 'streaming', uid: 'uid-1' },
+    {
+      name: 'orders-upgrade-abc',
+      triggerType: 'upgrade',
+      status: { state: 'COMPLETED', path: 's3://b/sp/1', jobId: 'j', triggerId: 't', resultTimestamp: 5 },
+    },
   );
   assert.equal(snapshot.metadata.name, 'orders-upgrade-abc');
-  assert.equal(snapshot.metadata.ownerReferences, undefined);
+  assert.deepEqual(
+    (snapshot.metadata.ownerReferences as V1OwnerReference[] | undefined)?.map((r) => [
+      r.kind,
+      r.name,
+      r.uid,
+      r.blockOwnerDeletion,
+    ]),
+    [['StreamDeployment', 'orders', 'uid-1', false]],
+  );
+  assert.equal(snapshot.metadata.labels?.['brook.dev/deployment'], 'orders');
+  assert.equal(snapshot.metadata.labels?.['brook.dev/trigger-type'], 'upgrade');
+  assert.equal(snapshot.metadata.labels?.['brook.dev/taken-by'], 'operator');
   assert.deepEqual(snapshot.spec, {
     deploymentName: 'orders',
     triggerType: 'upgrade',
-    path: 's3://b/sp/1',
-    alreadyExists: true,
+    alreadyExists: false,
     disposeOnDelete: false,
   });
+  assert.equal(snapshot.status?.path, 's3://b/sp/1');
 });

@@ -20,6 +20,7 @@ export function jobManagerArgs(spec: StreamDeploymentSpec, jobId: string, restor
     '--config',
     `${configDirectory}/${configFileName}`,
     ...set(runtimeKeys.jobId, jobId),
+    ...set(runtimeKeys.shutdownOnJobEnd, 'false'),
     ...(restore.path !== undefined ? set(runtimeKeys.restorePath, restore.path) : []),
     ...(spec.job.allowNonRestoredState ? set(runtimeKeys.allowNonRestoredState, 'true') : []),
     ...(spec.job.args.length > 0 ? ['--', ...spec.job.args] : []),

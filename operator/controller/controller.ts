@@ -23,6 +23,7 @@ import {
   services,
   splitKey,
   streamDeployments,
+  streamSnapshots,
   type KubeObject,
 } from './kube-resources.ts';
 import { LeaderElector, type LeaderElectionOptions } from './leader-election.ts';
@@ -35,7 +36,14 @@ import {
   type ReconcileOutcome,
 } from './reconciler.ts';
 import { StateStorage } from './state-storage.ts';
+import {
+  reconcileSnapshot,
+  snapshotNeedsReconcile,
+  syncDeploymentSnapshots,
+  type SnapshotDependencies,
+} from './snapshots.ts';
 import { WorkQueue } from './work-queue.ts';
+import { logger } from '../../runtime/logging/logger.ts';
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
@@ -51,6 +59,8 @@ export interface ControllerOptions {
   /** The JobManager's REST address; default `http://<name>-jobmanager.<namespace>.svc:8081`. */
   jobManagerUrl?: (namespace: string, name: string) => string;
   restTimeoutMs?: number;
+  /** How long one Kubernetes API call (not a watch) may take. Default 30 s. */
+  apiTimeoutMs?: number;
   /** How the operator reaches S3 for checkpoints and savepoints (endpoint, credentials). */
   s3?: S3StorageOptions;
   /** Leader election; false: this replica always leads (one replica only). */
@@ -76,6 +86,7 @@ export class Controller {
   readonly metrics: OperatorMetrics;
   readonly identity: string;
   readonly streamDeployments: Informer;
+  readonly streamSnapshots: Informer;
   readonly children: Informer[];
   /** Reconciles that ran to the end (any result), for tests and logs. */
   reconcileCount = 0;
@@ -84,6 +95,7 @@ export class Controller {
   private readonly log: Logger;
   private readonly elector: LeaderElector | undefined;
   private readonly deps: ReconcilerDependencies;
+  private readonly snapshotDeps: SnapshotDependencies;
   private readonly memory = newReconcilerMemory();
   private readonly workersCount: number;
   private queue: WorkQueue | undefined;
@@ -95,9 +107,9 @@ export class Controller {
   private started = false;
 
   constructor(private readonly options: ControllerOptions) {
-    this.log = options.log;
+    this.log = logger('operator.controller', options.log);
     this.identity = options.identity ?? `${hostname()}-${randomBytes(3).toString('hex')}`;
-    this.api = new KubeApi(options.kubeConfig);
+    this.api = new KubeApi(options.kubeConfig, options.apiTimeoutMs);
     this.workersCount = options.workers ?? 2;
     this.metrics = new OperatorMetrics(
       {
@@ -125,6 +137,13 @@ export class Controller {
         if (type !== 'update' || meaningfulChange(object, previous)) this.enqueue(objectKey(object));
       },
     });
+    this.streamSnapshots = new Informer({
+      ...common,
+      kind: streamSnapshots,
+      onChange: (type, object, previous) => {
+        if (type !== 'update' || meaningfulChange(object, previous)) this.enqueue(snapshotKey(object));
+      },
+    });
     this.children = [deployments, services, configMaps].map(
       (kind) =>
         new Informer({
@@ -142,21 +161,35 @@ export class Controller {
         this.api,
         { ...options.leaderElection, identity: this.identity },
         { onStartedLeading: () => this.startLeading(), onStoppedLeading: () => this.stopLeading() },
-        this.log,
+        logger('operator.leader-election', this.log),
         () => this.metrics.errors.inc({ source: 'leader-election' }),
       );
     }
     const restTimeoutMs = options.restTimeoutMs ?? 5_000;
+    const storage = new StateStorage(options.s3);
+    const events = new EventRecorder(this.api, this.identity, () => this.metrics.errors.inc({ source: 'event' }));
+    const jobManagerUrl = options.jobManagerUrl ?? defaultJobManagerUrl;
+    this.snapshotDeps = {
+      api: this.api,
+      snapshots: this.streamSnapshots,
+      jobManagerUrl,
+      restTimeoutMs,
+      storage,
+      events,
+      isLeader: () => this.isLeader,
+    };
     this.deps = {
       api: this.api,
       deployments: this.children[0]!,
-      jobManagerUrl: options.jobManagerUrl ?? defaultJobManagerUrl,
-      storage: new StateStorage(options.s3),
+      jobManagerUrl,
+      storage,
       restTimeoutMs,
-      events: new EventRecorder(this.api, this.identity, () => this.metrics.errors.inc({ source: 'event' })),
+      events,
       metrics: this.metrics,
       log: this.log,
       isLeader: () => this.isLeader,
+      syncSnapshots: (deployment, status, log) =>
+        syncDeploymentSnapshots(this.snapshotDeps, deployment, status, Date.now(), log),
       ...(options.hooks ? { hooks: options.hooks } : {}),
     };
   }
@@ -168,7 +201,7 @@ export class Controller {
   }
 
   get informers(): Informer[] {
-    return [this.streamDeployments, ...this.children];
+    return [this.streamDeployments, this.streamSnapshots, ...this.children];
   }
 
   /** Ready: the caches are filled; then a leader reconciles and a standby waits for the Lease. */
@@ -244,6 +277,9 @@ export class Controller {
 
   private resync(queue: WorkQueue): void {
     for (const object of this.streamDeployments.list()) queue.add(objectKey(object));
+    for (const object of this.streamSnapshots.list()) {
+      if (snapshotNeedsReconcile(object)) queue.add(snapshotKey(object));
+    }
   }
 
   private async drainWorkers(graceMs: number): Promise<void> {
@@ -269,7 +305,9 @@ export class Controller {
     const started = process.hrtime.bigint();
     let outcome: ReconcileOutcome;
     try {
-      outcome = await reconcile(this.deps, this.memory, key);
+      outcome = key.startsWith(SNAPSHOT_KEY_PREFIX)
+        ? await this.reconcileSnapshotKey(key)
+        : await reconcile(this.deps, this.memory, key);
     } catch (error) {
       this.metrics.errors.inc({ source: 'reconcile' });
       const delay = queue.addRateLimited(key);
@@ -290,12 +328,23 @@ export class Controller {
     if (outcome.requeueAfterMs !== undefined) queue.addAfter(key, outcome.requeueAfterMs);
   }
 
+  private async reconcileSnapshotKey(key: string): Promise<ReconcileOutcome> {
+    const { namespace, name } = splitKey(key.slice(SNAPSHOT_KEY_PREFIX.length));
+    const log = logger('operator.reconcile', this.log).child({ kind: 'StreamSnapshot', namespace, name });
+    const outcome = await reconcileSnapshot(this.snapshotDeps, namespace, name, log);
+    return outcome;
+  }
+
   private observeDuration(result: ReconcileOutcome['result'], started: bigint): void {
     this.reconcileCount += 1;
     this.metrics.reconciles.inc({ result });
     this.metrics.reconcileDuration.observe({ result }, Number(process.hrtime.bigint() - started) / 1e9);
   }
 }
+
+/** StreamSnapshots share the work queue with StreamDeployments under keys of their own. */
+const SNAPSHOT_KEY_PREFIX = 'snapshot:';
+const snapshotKey = (object: KubeObject) => `${SNAPSHOT_KEY_PREFIX}${objectKey(object)}`;
 
 /** Status-only updates (the operator's own writes) need no reconcile; spec, metadata and deletion do. */
 function meaningfulChange(object: KubeObject, previous: KubeObject | undefined): boolean {

@@ -1,4 +1,4 @@
-// Kubernetes Events on a StreamDeployment for every transition decide()
+// Kubernetes Events on a StreamDeployment (or StreamSnapshot) for every transition decide()
 // reports (Submit, SpecChanged, SavepointError, ...), as `kubectl describe`
 // shows them. Recording an Event never fails a reconcile.
 import type { Logger } from 'pino';
@@ -12,6 +12,8 @@ export interface EventSubject {
   namespace: string;
   uid: string;
   resourceVersion?: string;
+  /** Default StreamDeployment. */
+  kind?: 'StreamDeployment' | 'StreamSnapshot';
 }
 
 export class EventRecorder {
@@ -28,7 +30,7 @@ export class EventRecorder {
       metadata: { generateName: `${subject.name}.`, namespace: subject.namespace },
       involvedObject: {
         apiVersion,
-        kind: 'StreamDeployment',
+        kind: subject.kind ?? 'StreamDeployment',
         name: subject.name,
         namespace: subject.namespace,
         uid: subject.uid,

@@ -5,6 +5,7 @@
 // watched namespace (or one for all namespaces) feeds one store.
 import type { Logger } from 'pino';
 import { isAbort, sleep } from './sleep.ts';
+import { logger } from '../../runtime/logging/logger.ts';
 import { backoffDelayMs } from './backoff.ts';
 import { statusCodeOf, type KubeApi, type WatchEvent, type WatchHandle } from './kube-api.ts';
 import { objectKey, type KubeObject, type ResourceKind } from './kube-resources.ts';
@@ -125,7 +126,10 @@ class ListWatchLoop {
     private readonly namespace: string | undefined,
   ) {
     this.firstList = new Promise((resolve) => (this.resolveFirstList = resolve));
-    this.log = informer.options.log.child({ kind: informer.kind, scope: namespace ?? '(all namespaces)' });
+    this.log = logger('operator.informer', informer.options.log).child({
+      kind: informer.kind,
+      scope: namespace ?? '(all namespaces)',
+    });
   }
 
   start(): void {

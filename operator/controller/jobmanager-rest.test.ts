@@ -2,7 +2,8 @@
 // jobmanager` and `brook taskmanager`, started from the children the operator
 // renders (container args and ConfigMap): job state, the latest checkpoint
 // seen through REST and in storage, a savepoint sent twice under one trigger
-// id taken once, its disposal, and a stop-with-savepoint.
+// id taken once, its disposal, and a stop-with-savepoint after which the
+// JobManager stays up serving the job's end.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
@@ -108,7 +109,7 @@ test('disposing a savepoint deletes its directory and nothing beside it', async 
   assert.equal(await storage.savepointExists(`${path}0`), true);
 });
 
-test('stop-with-savepoint sent twice under one trigger id takes one savepoint and ends the job', async () => {
+test('stop-with-savepoint sent twice under one trigger id takes one savepoint and ends the job; the JobManager stays up serving the end', async () => {
   const before = (await readdir(join(dir, 'savepoints'))).length;
   const triggerId = triggerIdFor(jobId, 'upgrade-2', 1);
   await rest.triggerSavepoint(jobId, triggerId, `file://${dir}/savepoints`, true);
@@ -122,7 +123,12 @@ test('stop-with-savepoint sent twice under one trigger id takes one savepoint an
   );
   assert.equal(result.status, 'COMPLETED', cluster.logs());
   assert.equal((await readdir(join(dir, 'savepoints'))).length, before + 1, 'one more savepoint directory');
-  // Its result fetched, the JobManager of a stopped job exits.
-  const exit = await cluster.jobManager.exited;
+  // Rendered with execution.shutdown-on-application-finish=false, the JobManager of a stopped job stays up
+  // and keeps answering for the job and the trigger until the operator deletes it (SIGTERM).
+  await withLogs(() => cluster.jobManager.waitFor(/serving its status until stopped/));
+  assert.equal((await rest.job(jobId)).state, 'FINISHED');
+  assert.deepEqual(await rest.trigger(jobId, triggerId), result, 'the savepoint path is still served');
+  assert.ok(cluster.jobManager.isRunning, cluster.logs());
+  const exit = await cluster.jobManager.kill('SIGTERM');
   assert.equal(exit.code, 0, cluster.logs());
 });

@@ -10,8 +10,13 @@ import {
   KubeConfig,
   KubernetesObjectApi,
   PatchStrategy,
+  ServerConfiguration,
   Watch,
+  createConfiguration,
   setHeaderOptions,
+  type Middleware as PromiseMiddleware,
+  type RequestContext,
+  type ResponseContext,
   type CoreV1Event,
   type V1Lease,
 } from '@kubernetes/client-node';
@@ -19,11 +24,41 @@ import {
   apiVersionOf,
   collectionPath,
   streamDeployments,
+  streamSnapshots,
   type KubeObject,
   type ResourceKind,
 } from './kube-resources.ts';
+import { BrookError } from '../../runtime/errors.ts';
 
 export const FIELD_MANAGER = 'brook-operator';
+
+/** How long one API call may take before it is abandoned (a hung connection must not stall a worker for good). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+export class KubeConfigError extends BrookError {
+  constructor(message: string) {
+    super('BROOK_OPERATOR_KUBECONFIG', message);
+  }
+}
+
+/** The generic object API on a configuration of our own (the library's factory takes none). */
+class ObjectApi extends KubernetesObjectApi {
+  constructor(configuration: ConstructorParameters<typeof KubernetesObjectApi>[0], config: KubeConfig) {
+    super(configuration);
+    this.setDefaultNamespace(config);
+  }
+}
+
+/** Aborts a request that has not been answered within `ms`. */
+function requestTimeout(ms: number): PromiseMiddleware {
+  return {
+    pre: async (request: RequestContext) => {
+      request.setSignal(AbortSignal.timeout(ms));
+      return request;
+    },
+    post: async (response: ResponseContext) => response,
+  };
+}
 
 /** The HTTP status of a failed Kubernetes call, when there was one. */
 export function statusCodeOf(error: unknown): number | undefined {
@@ -75,12 +110,23 @@ export class KubeApi {
   private readonly coordination: CoordinationV1Api;
   private readonly watcher: Watch;
 
-  constructor(readonly config: KubeConfig) {
-    this.objects = KubernetesObjectApi.makeApiClient(config);
-    this.custom = config.makeApiClient(CustomObjectsApi);
-    this.apps = config.makeApiClient(AppsV1Api);
-    this.core = config.makeApiClient(CoreV1Api);
-    this.coordination = config.makeApiClient(CoordinationV1Api);
+  /** `requestTimeoutMs` bounds every call but watches (which the API server ends after their own timeout). */
+  constructor(
+    readonly config: KubeConfig,
+    requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
+  ) {
+    const cluster = config.getCurrentCluster();
+    if (!cluster) throw new KubeConfigError('the kubeconfig has no current cluster');
+    const configuration = createConfiguration({
+      baseServer: new ServerConfiguration(cluster.server, {}),
+      authMethods: { default: config },
+      promiseMiddleware: [requestTimeout(requestTimeoutMs)],
+    });
+    this.objects = new ObjectApi(configuration, config);
+    this.custom = new CustomObjectsApi(configuration);
+    this.apps = new AppsV1Api(configuration);
+    this.core = new CoreV1Api(configuration);
+    this.coordination = new CoordinationV1Api(configuration);
     this.watcher = new Watch(config);
   }
 
@@ -181,6 +227,67 @@ export class KubeApi {
     )) as Record<string, unknown>;
   }
 
+  /** The StreamSnapshot as stored now, or undefined when it is gone. */
+  async getStreamSnapshot(namespace: string, name: string): Promise<Record<string, unknown> | undefined> {
+    try {
+      return (await this.custom.getNamespacedCustomObject({ ...snapshotCrd, namespace, name })) as Record<
+        string,
+        unknown
+      >;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Creates a StreamSnapshot (its status is ignored by the API server: set it with patchStreamSnapshotStatus). */
+  async createStreamSnapshot(namespace: string, body: object): Promise<void> {
+    await this.custom.createNamespacedCustomObject({ ...snapshotCrd, namespace, body });
+  }
+
+  /**
+   * Merges `status` into a StreamSnapshot's status; with `resourceVersion`, only if the snapshot
+   * is still at it (409 otherwise). Returns the new resourceVersion.
+   */
+  async patchStreamSnapshotStatus(
+    namespace: string,
+    name: string,
+    status: object,
+    resourceVersion?: string,
+  ): Promise<string> {
+    const body = { ...(resourceVersion !== undefined ? { metadata: { resourceVersion } } : {}), status };
+    const written = (await this.custom.patchNamespacedCustomObjectStatus(
+      { ...snapshotCrd, namespace, name, body },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    )) as { metadata?: { resourceVersion?: string } };
+    return written.metadata?.resourceVersion ?? '';
+  }
+
+  /** Sets the finalizers of a StreamSnapshot, if it is still at `resourceVersion` (409 otherwise). */
+  async setStreamSnapshotFinalizers(
+    metadata: { name: string; namespace: string; resourceVersion: string },
+    finalizers: string[],
+  ): Promise<void> {
+    await this.custom.patchNamespacedCustomObject(
+      {
+        ...snapshotCrd,
+        namespace: metadata.namespace,
+        name: metadata.name,
+        body: { metadata: { resourceVersion: metadata.resourceVersion, finalizers } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  }
+
+  /** Deletes a StreamSnapshot (its finalizer, if any, runs first); gone already is fine. */
+  async deleteStreamSnapshot(namespace: string, name: string): Promise<void> {
+    try {
+      await this.custom.deleteNamespacedCustomObject({ ...snapshotCrd, namespace, name });
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+
   /** Server-side apply with the operator's field manager, taking over fields others set. */
   async apply(object: KubeObject): Promise<void> {
     await this.objects.patch(
@@ -229,3 +336,4 @@ export class KubeApi {
 }
 
 const crd = { group: streamDeployments.group, version: streamDeployments.version, plural: streamDeployments.plural };
+const snapshotCrd = { group: streamSnapshots.group, version: streamSnapshots.version, plural: streamSnapshots.plural };

@@ -16,6 +16,12 @@ export const streamDeployments: ResourceKind = {
   kind: 'StreamDeployment',
   plural: 'streamdeployments',
 };
+export const streamSnapshots: ResourceKind = {
+  group,
+  version,
+  kind: 'StreamSnapshot',
+  plural: 'streamsnapshots',
+};
 export const deployments: ResourceKind = { group: 'apps', version: 'v1', kind: 'Deployment', plural: 'deployments' };
 export const services: ResourceKind = { group: '', version: 'v1', kind: 'Service', plural: 'services' };
 export const configMaps: ResourceKind = { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps' };

@@ -5,7 +5,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { lifecycleStates } from '../resource/stream-deployment-status.ts';
 
 export type ReconcileResult = 'success' | 'error' | 'conflict' | 'paused' | 'invalid' | 'gone' | 'not-leader';
-export type ErrorSource = 'reconcile' | 'informer' | 'leader-election' | 'event';
+export type ErrorSource = 'reconcile' | 'snapshot' | 'informer' | 'leader-election' | 'event';
 
 export interface MetricsSources {
   queueDepth: () => number;

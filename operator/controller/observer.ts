@@ -1,7 +1,8 @@
 // Observe: everything decide() needs to know about one StreamDeployment's
 // world, gathered fresh for each reconcile: its Deployments from the informer
 // cache, its job through the JobManager REST API, the savepoint trigger its
-// status names, the newest checkpoint in storage, and disposals that finished.
+// status names, the newest checkpoint and a stopped job's end marker in
+// storage, and disposals that finished.
 import type { Logger } from 'pino';
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { StreamDeployment } from '../resource/stream-deployment.ts';
@@ -9,7 +10,12 @@ import { runtimeKeys } from '../resource/config-keys.ts';
 import { childNames } from '../children/names.ts';
 import { deploymentHashAnnotation } from '../children/labels.ts';
 import type { Observation } from '../reconcile/observation.ts';
-import { checkpointLookup, disposalsToCheck, triggerToObserve } from '../reconcile/observation-requests.ts';
+import {
+  checkpointLookup,
+  disposalsToCheck,
+  jobEndingLookup,
+  triggerToObserve,
+} from '../reconcile/observation-requests.ts';
 import type { Informer } from './informer.ts';
 import type { KubeObject } from './kube-resources.ts';
 import { JobManagerRest } from './jobmanager-rest.ts';
@@ -64,13 +70,20 @@ export async function observe(
       log.debug({ err: error, triggerId: trigger.triggerId }, 'savepoint trigger status not available');
     }
   }
+  // Storage of the deployed spec: the job being taken down wrote there, whatever the spec says now.
+  const deployed = status?.reconciliationStatus?.lastReconciledSpec as { config?: Record<string, string> } | undefined;
+  const checkpointsDir =
+    deployed?.config?.[runtimeKeys.checkpointsDir] ?? resource.spec.config[runtimeKeys.checkpointsDir];
   const lookup = checkpointLookup(status);
   if (lookup !== undefined) {
-    const deployed = status?.reconciliationStatus?.lastReconciledSpec as
-      { config?: Record<string, string> } | undefined;
-    const dir = deployed?.config?.[runtimeKeys.checkpointsDir] ?? resource.spec.config[runtimeKeys.checkpointsDir];
-    const checkpoint = dir === undefined ? undefined : await deps.storage.latestCheckpoint(dir, lookup);
+    const checkpoint =
+      checkpointsDir === undefined ? undefined : await deps.storage.latestCheckpoint(checkpointsDir, lookup);
     observation.storedCheckpoint = { jobId: lookup, ...(checkpoint ? { checkpoint } : {}) };
+  }
+  const endingOf = jobEndingLookup(status, observation.savepointTrigger);
+  if (endingOf !== undefined) {
+    const ending = checkpointsDir === undefined ? undefined : await deps.storage.jobEnding(checkpointsDir, endingOf);
+    observation.jobEnding = { jobId: endingOf, ...(ending ? { ending } : {}) };
   }
   const disposing = disposalsToCheck(status);
   if (disposing.length > 0) observation.disposedPaths = await gone(deps.storage, disposing, log);

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { canonicalJson } from '../children/deployment-hash.ts';
 import { parseStreamDeployment, type StreamDeployment } from '../resource/stream-deployment.ts';
 import { ResourceInvalidError } from '../resource/errors.ts';
+import type { StreamDeploymentStatus } from '../resource/stream-deployment-status.ts';
 import { decide } from '../reconcile/decide.ts';
 import type { Decision } from '../reconcile/action.ts';
 import { act, FINALIZER, type ActorDependencies, type ActionTarget } from './actor.ts';
@@ -13,6 +14,7 @@ import { observe, type ObserverDependencies } from './observer.ts';
 import type { EventRecorder, EventSubject } from './events.ts';
 import { isConflict, type KubeApi } from './kube-api.ts';
 import { splitKey } from './kube-resources.ts';
+import { logger } from '../../runtime/logging/logger.ts';
 import type { OperatorMetrics, ReconcileResult } from './metrics.ts';
 
 export const PAUSE_ANNOTATION = 'brook.dev/pause-reconciliation';
@@ -33,6 +35,12 @@ export interface ReconcilerDependencies extends ObserverDependencies, ActorDepen
   /** Whether this replica may write; checked before the status write and before the action. */
   isLeader: () => boolean;
   hooks?: ReconcileHooks;
+  /** Brings the deployment's operator-taken StreamSnapshots in line with the status just written. */
+  syncSnapshots?: (
+    deployment: { name: string; namespace: string; uid: string },
+    status: StreamDeploymentStatus,
+    log: Logger,
+  ) => Promise<void>;
 }
 
 export interface ReconcileOutcome {
@@ -59,10 +67,15 @@ export async function reconcile(
   key: string,
 ): Promise<ReconcileOutcome> {
   const { namespace, name } = splitKey(key);
-  const log = deps.log.child({ namespace, name });
   const raw = await deps.api.getStreamDeployment(namespace, name);
   if (!raw) return { result: 'gone' };
   const metadata = raw.metadata as StreamDeployment['metadata'];
+  const log = logger('operator.reconcile', deps.log).child({
+    namespace,
+    name,
+    uid: metadata.uid,
+    generation: metadata.generation,
+  });
   const subject: EventSubject = { name, namespace, uid: metadata.uid ?? '' };
   const finalizers = metadata.finalizers ?? [];
   const deleting = metadata.deletionTimestamp !== undefined;
@@ -145,6 +158,15 @@ export async function reconcile(
     }
   } finally {
     for (const event of decision.events) await deps.events.record({ ...subject, resourceVersion }, event, log);
+  }
+  if (deps.syncSnapshots && deps.isLeader()) {
+    try {
+      await deps.syncSnapshots(subject, decision.status, log);
+    } catch (error) {
+      // A snapshot record that cannot be written must not hold the job back; the next reconcile writes it.
+      deps.metrics.errors.inc({ source: 'snapshot' });
+      log.warn({ err: error }, 'cannot update StreamSnapshots');
+    }
   }
   return { result: 'success', requeueAfterMs: decision.requeueAfterMs };
 }

@@ -1,8 +1,9 @@
 // What the operator reads and deletes in checkpoint storage itself, through
 // the runtime's storage code (file:// and s3://): the newest complete
-// checkpoint of a job, and savepoint directories (their presence, their disposal).
+// checkpoint of a job, how a job ended (its `_job-ended` marker), and savepoint directories (their presence, their disposal).
 import { openCheckpointStorage, type S3StorageOptions } from '../../runtime/checkpoint/storage.ts';
 import { chooseCheckpointToRestore } from '../../runtime/checkpoint/restore-selection.ts';
+import { jobEnding, type JobEnding } from '../../runtime/checkpoint/job-ending.ts';
 import type { ObservedCheckpoint } from '../reconcile/observation.ts';
 
 export class StateStorage {
@@ -18,6 +19,11 @@ export class StateStorage {
       path: storage.uriOf(choice.directory),
       timestamp: choice.metadata.timestamp,
     };
+  }
+
+  /** How `jobId` ended, from the runtime's `_job-ended` marker under `checkpointsDir`; undefined when there is none. */
+  async jobEnding(checkpointsDir: string, jobId: string): Promise<JobEnding | undefined> {
+    return jobEnding(await openCheckpointStorage(checkpointsDir, this.s3), jobId);
   }
 
   /** Whether any file of the savepoint directory `path` is still in storage. */

@@ -20,7 +20,7 @@ export async function exportedFamilies(): Promise<Map<string, string>> {
   );
   const families = new Map<string, string>();
   for (const registry of [runtime, operator.registry]) {
-    for (const metric of await registry.getMetricsAsJSON()) families.set(metric.name, metric.type);
+    for (const metric of await registry.getMetricsAsJSON()) families.set(metric.name, String(metric.type));
   }
   return families;
 }

@@ -21,6 +21,7 @@ export interface OperatorEvent {
   reason:
     | 'Submit'
     | 'SpecChanged'
+    | 'UpgradeWaiting'
     | 'Suspended'
     | 'Resumed'
     | 'SavepointTriggered'

@@ -19,6 +19,20 @@ export function checkpointLookup(status: StreamDeploymentStatus | undefined): st
   return op?.phase === 'LOCATING_CHECKPOINT' ? op.fromJobId : undefined;
 }
 
+/**
+ * The job whose `_job-ended` marker must be read from storage: the one being stopped with a savepoint,
+ * once the JobManager no longer answers for the trigger (it restarted, or is gone), so the path the
+ * stop produced is read from the marker rather than lost. `trigger` is what the JobManager said.
+ */
+export function jobEndingLookup(
+  status: StreamDeploymentStatus | undefined,
+  trigger: { status: string } | undefined,
+): string | undefined {
+  const op = status?.reconciliationStatus?.operation;
+  if (op?.phase !== 'SAVEPOINTING' || op.fromJobId === undefined) return undefined;
+  return trigger?.status === 'IN_PROGRESS' || trigger?.status === 'COMPLETED' ? undefined : op.fromJobId;
+}
+
 /** Savepoints being disposed, whose absence from storage the observer reports. */
 export function disposalsToCheck(status: StreamDeploymentStatus | undefined): string[] {
   return status?.jobStatus?.savepointInfo?.disposing ?? [];

@@ -34,6 +34,11 @@ export interface Observation {
   };
   /** The newest complete checkpoint in storage of the job the status names (see checkpointLookup). */
   storedCheckpoint?: { jobId: string; checkpoint?: ObservedCheckpoint };
+  /**
+   * How the job being stopped with a savepoint ended, from its `_job-ended` marker in checkpoint
+   * storage (see jobEndingLookup); `ending` undefined when there is no marker.
+   */
+  jobEnding?: { jobId: string; ending?: { state: 'FINISHED' | 'CANCELED' | 'FAILED'; at: number; savepoint?: string } };
   /** Of the paths in savepointInfo.disposing, those no longer in storage. */
   disposedPaths?: string[];
 }

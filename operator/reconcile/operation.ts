@@ -32,6 +32,27 @@ const notRunning: ReadonlySet<JobState | undefined> = new Set([
   'RESTARTING',
 ]);
 
+/** The job has ended (or is ending for good): no savepoint will come from it. */
+const terminal: ReadonlySet<JobState | undefined> = new Set([
+  'FAILED',
+  'FINISHED',
+  'CANCELED',
+  'CANCELLING',
+  'SUSPENDED',
+]);
+
+/**
+ * Between states: restarting after a task failure, starting, or not answering while its JobManager
+ * Deployment is there. It may run again, so a savepoint is waited for (bounded), as the Flink operator does.
+ */
+const transient: ReadonlySet<JobState | undefined> = new Set([
+  'RESTARTING',
+  'FAILING',
+  'INITIALIZING',
+  'CREATED',
+  'RECONCILING',
+]);
+
 export interface StartOptions {
   /** The state to restore, when it is known before the job is taken down. */
   restore?: RestoreRecord;
@@ -61,6 +82,7 @@ export function startOperation(
   const running = job.state === 'RUNNING' && ctx.observation.jobManager.exists;
   if (mode === 'savepoint' && !options.restore) {
     if (running) beginSavepoint(ctx, op, 1);
+    else if (isTransient(ctx)) moveTo(ctx, op, 'WAITING_FOR_JOB');
     else fallBackToLatestState(ctx, op, `job is ${job.state ?? 'not known'}, so no savepoint can be taken`);
   } else if ((mode === 'stateless' || options.restore) && running) {
     op.phase = 'CANCELLING';
@@ -70,6 +92,11 @@ export function startOperation(
   r.operation = op;
   r.state = kind === 'rollback' ? 'ROLLING_BACK' : kind === 'delete' ? r.state : 'UPGRADING';
   return advanceOperation(ctx, name) ?? nothing(PROGRESS_REQUEUE_MS);
+}
+
+/** The current job is between states and its JobManager Deployment is there: it may run again. */
+function isTransient(ctx: Context): boolean {
+  return ctx.observation.jobManager.exists && transient.has(jobStatusOf(ctx).state);
 }
 
 function beginSavepoint(ctx: Context, op: Operation, attempt: number): void {
@@ -97,6 +124,8 @@ export function advanceOperation(ctx: Context, name: string): Step | undefined {
   const op = ctx.status.reconciliationStatus?.operation;
   if (!op) return undefined;
   switch (op.phase) {
+    case 'WAITING_FOR_JOB':
+      return waitingForJob(ctx, name, op);
     case 'SAVEPOINTING':
       return savepointing(ctx, name, op);
     case 'CANCELLING':
@@ -115,25 +144,56 @@ function moveTo(ctx: Context, op: Operation, phase: Operation['phase']): void {
   op.phaseSince = ctx.now;
 }
 
+/**
+ * A savepoint is wanted from a job that is restarting or starting: take it once the job runs; fall
+ * back to its latest state when it ends for good, its JobManager goes, or it stays between states
+ * longer than upgradeWaitForRunning (a job restarting in a loop must not hold an upgrade forever).
+ */
+function waitingForJob(ctx: Context, name: string, op: Operation): Step | undefined {
+  const job = jobStatusOf(ctx);
+  const previousAttempt = op.savepoint?.attempt ?? 0;
+  if (job.state === 'RUNNING' && ctx.observation.jobManager.exists && job.jobId === op.fromJobId) {
+    delete op.note;
+    beginSavepoint(ctx, op, previousAttempt + 1);
+    return advanceOperation(ctx, name);
+  }
+  const waited = ctx.now - op.phaseSince;
+  if (!isTransient(ctx) || waited > ctx.settings.upgradeWaitForRunningMs) {
+    const why = isTransient(ctx)
+      ? `job ${op.fromJobId} stayed ${job.state} for ${Math.round(waited / 1000)}s (upgrade.wait-for-running), so no savepoint can be taken`
+      : `job ${op.fromJobId} is ${ctx.observation.jobManager.exists ? job.state : 'gone (no JobManager)'}, so no savepoint can be taken`;
+    fallBackToLatestState(ctx, op, why);
+    return advanceOperation(ctx, name);
+  }
+  const note = `waiting for job ${op.fromJobId} (${job.state}) to run again before taking its savepoint`;
+  if (op.note !== note) event(ctx, 'Normal', 'UpgradeWaiting', note);
+  op.note = note;
+  return nothing(PROGRESS_REQUEUE_MS);
+}
+
+/** The stop completed with `path`: record it as the state to restore, then tear down (or, deleting, let go). */
+function savepointTaken(ctx: Context, name: string, op: Operation, path: string, how: string): Step | undefined {
+  const sp = op.savepoint!;
+  sp.path = path;
+  op.restore = { path, source: 'savepoint', fromJobId: op.fromJobId ?? '', recordedAt: ctx.now };
+  recordSavepoint(
+    ctx,
+    name,
+    { path, timestamp: ctx.now, triggerType: 'upgrade', jobId: op.fromJobId ?? '' },
+    sp.triggerId,
+  );
+  event(ctx, 'Normal', 'SavepointCompleted', `job ${op.fromJobId} stopped with savepoint ${path}${how}`);
+  if (op.kind === 'delete') return act({ type: 'removeFinalizer' });
+  moveTo(ctx, op, 'TEARING_DOWN');
+  return advanceOperation(ctx, name);
+}
+
 function savepointing(ctx: Context, name: string, op: Operation): Step | undefined {
   const sp = op.savepoint!;
   const seen =
     ctx.observation.savepointTrigger?.triggerId === sp.triggerId ? ctx.observation.savepointTrigger : undefined;
   const job = jobStatusOf(ctx);
-  if (seen?.status === 'COMPLETED' && seen.path !== undefined) {
-    sp.path = seen.path;
-    op.restore = { path: seen.path, source: 'savepoint', fromJobId: op.fromJobId ?? '', recordedAt: ctx.now };
-    recordSavepoint(
-      ctx,
-      name,
-      { path: seen.path, timestamp: ctx.now, triggerType: 'upgrade', jobId: op.fromJobId ?? '' },
-      sp.triggerId,
-    );
-    event(ctx, 'Normal', 'SavepointCompleted', `job ${op.fromJobId} stopped with savepoint ${seen.path}`);
-    if (op.kind === 'delete') return act({ type: 'removeFinalizer' });
-    moveTo(ctx, op, 'TEARING_DOWN');
-    return advanceOperation(ctx, name);
-  }
+  if (seen?.status === 'COMPLETED' && seen.path !== undefined) return savepointTaken(ctx, name, op, seen.path, '');
   // The upgrade mode changed away from savepoint while the savepoint hangs: the user's way out
   // (a savepoint that completed in the meantime is still used, above).
   if (op.kind !== 'delete' && ctx.spec.job.upgradeMode !== 'savepoint' && ctx.observation.generation > op.generation) {
@@ -148,7 +208,8 @@ function savepointing(ctx: Context, name: string, op: Operation): Step | undefin
     moveTo(ctx, op, 'TEARING_DOWN');
     return advanceOperation(ctx, name);
   }
-  const jobGone = !ctx.observation.jobManager.exists || (job.jobId === op.fromJobId && notRunning.has(job.state));
+  const ours = job.jobId === op.fromJobId;
+  const jobGone = !ctx.observation.jobManager.exists || (ours && terminal.has(job.state));
   const stopSent = (): Step =>
     act(
       {
@@ -160,10 +221,22 @@ function savepointing(ctx: Context, name: string, op: Operation): Step | undefin
       },
       STOP_POLL_MS,
     );
-  if (seen?.status === 'FAILED' || (seen?.status === 'UNKNOWN' && jobGone)) {
-    const why =
-      seen.failure ??
-      (seen.status === 'FAILED' ? 'the JobManager reported a failure' : 'the JobManager lost the trigger');
+  if (jobGone && seen?.status !== 'IN_PROGRESS' && seen?.status !== 'FAILED') {
+    return jobEnded(ctx, name, op, seen === undefined ? 'stopped answering' : 'no longer knows the trigger');
+  }
+  if (!jobGone && ours && seen?.status !== 'IN_PROGRESS' && transient.has(job.state) && job.state !== 'RECONCILING') {
+    // Restarting (a failure during the stop, perhaps): the trigger is lost with the attempt. Wait for the job, bounded.
+    event(
+      ctx,
+      'Warning',
+      'SavepointError',
+      `job ${op.fromJobId} is ${job.state} during stop-with-savepoint ${sp.triggerId}`,
+    );
+    moveTo(ctx, op, 'WAITING_FOR_JOB');
+    return advanceOperation(ctx, name);
+  }
+  if (seen?.status === 'FAILED') {
+    const why = seen.failure ?? 'the JobManager reported a failure';
     if (jobGone) {
       fallBackToLatestState(
         ctx,
@@ -185,10 +258,6 @@ function savepointing(ctx: Context, name: string, op: Operation): Step | undefin
     beginSavepoint(ctx, op, sp.attempt + 1);
     return stopSent();
   }
-  if (jobGone && seen === undefined) {
-    fallBackToLatestState(ctx, op, `job ${op.fromJobId} stopped answering before its savepoint completed`);
-    return advanceOperation(ctx, name);
-  }
   if (ctx.now - sp.triggeredAt > ctx.settings.savepointTimeoutMs) {
     setError(
       ctx,
@@ -199,6 +268,32 @@ function savepointing(ctx: Context, name: string, op: Operation): Step | undefin
   }
   // Not yet answered, in progress, or unknown to a running job (perhaps never sent): send the same trigger; the id makes it idempotent.
   return seen?.status === 'IN_PROGRESS' ? nothing(STOP_POLL_MS) : stopSent();
+}
+
+/**
+ * The job being stopped is gone and its JobManager cannot say what became of the stop (it restarted
+ * and found its job ended, or it is gone). The runtime's `_job-ended` marker in checkpoint storage
+ * says how the job ended and with which savepoint; only when there is no marker (or it names no
+ * savepoint) does the operation fall back to the latest checkpoint, which may be older than the
+ * savepoint the stop took.
+ */
+function jobEnded(ctx: Context, name: string, op: Operation, what: string): Step | undefined {
+  const sp = op.savepoint!;
+  const seen = ctx.observation.jobEnding;
+  if (seen === undefined || seen.jobId !== op.fromJobId) return nothing(STOP_POLL_MS); // the observer reads it next time
+  const ending = seen.ending;
+  if (ending?.savepoint !== undefined) {
+    return savepointTaken(ctx, name, op, ending.savepoint, ` (read from its end marker: the JobManager ${what})`);
+  }
+  const how = ending
+    ? `ended ${ending.state} without a savepoint`
+    : 'left no end marker in checkpoint storage, so whether the stop completed is unknown';
+  fallBackToLatestState(
+    ctx,
+    op,
+    `stop-with-savepoint ${sp.triggerId}: the JobManager ${what} and job ${op.fromJobId} ${how}`,
+  );
+  return advanceOperation(ctx, name);
 }
 
 function cancelling(ctx: Context, name: string, op: Operation): Step | undefined {

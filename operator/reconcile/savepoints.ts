@@ -2,7 +2,11 @@
 // ones, following a trigger to its end, and deleting old ones from storage.
 // A trigger is recorded (with its id) before it is sent, so a restarted
 // operator re-sends the same id rather than taking a second savepoint.
-import type { SavepointRecord, SnapshotTriggerType } from '../resource/stream-deployment-status.ts';
+import type {
+  SavepointRecord,
+  SnapshotTriggerType,
+  StreamDeploymentStatus,
+} from '../resource/stream-deployment-status.ts';
 import { runtimeKeys } from '../resource/config-keys.ts';
 import { act, event, jobStatusOf, savepointInfoOf, setError, type Context, type Step } from './context.ts';
 import { triggerIdFor } from './ids.ts';
@@ -18,11 +22,11 @@ export function snapshotNameFor(deploymentName: string, triggerType: SnapshotTri
 export function recordSavepoint(
   ctx: Context,
   name: string,
-  entry: Omit<SavepointRecord, 'snapshotName'>,
+  entry: Omit<SavepointRecord, 'snapshotName' | 'triggerId'>,
   triggerId: string,
 ): void {
   const info = savepointInfoOf(ctx);
-  const record = { ...entry, snapshotName: snapshotNameFor(name, entry.triggerType, triggerId) };
+  const record = { ...entry, snapshotName: snapshotNameFor(name, entry.triggerType, triggerId), triggerId };
   info.lastSavepoint = record;
   const history = (info.history ??= []);
   if (!history.some((h) => h.path === record.path)) history.push(record);
@@ -135,6 +139,17 @@ function trigger(ctx: Context, type: 'manual' | 'periodic', purpose: string, non
   return act({ type: 'triggerSavepoint', jobId, triggerId, targetDirectory: savepointsDir(ctx), stop: false });
 }
 
+/** Savepoints never deleted: the newest, and any state a deployment started from, will start from or would roll back to. */
+export function protectedSavepointPaths(status: StreamDeploymentStatus | undefined): string[] {
+  return [
+    status?.jobStatus?.savepointInfo?.lastSavepoint?.path,
+    status?.jobStatus?.restoredFrom?.path,
+    status?.reconciliationStatus?.pendingRestore?.path,
+    status?.reconciliationStatus?.rollbackRestore?.path,
+    status?.reconciliationStatus?.operation?.restore?.path,
+  ].filter((p): p is string => p !== undefined);
+}
+
 /**
  * Old savepoints to delete from storage: beyond the history's count or age,
  * never the newest, nor any state a deployment started from or will start from.
@@ -149,14 +164,7 @@ export function cleanUpHistory(ctx: Context): Step | undefined {
     if (info.disposing.length === 0) delete info.disposing;
   }
   const history = info.history ?? [];
-  const protectedPaths = new Set(
-    [
-      info.lastSavepoint?.path,
-      jobStatusOf(ctx).restoredFrom?.path,
-      ctx.status.reconciliationStatus?.pendingRestore?.path,
-      ctx.status.reconciliationStatus?.rollbackRestore?.path,
-    ].filter((p): p is string => p !== undefined),
-  );
+  const protectedPaths = new Set(protectedSavepointPaths(ctx.status));
   const { savepointHistoryMaxCount: maxCount, savepointHistoryMaxAgeMs: maxAge } = ctx.settings;
   const expired = history.filter(
     (h, i) =>

@@ -4,7 +4,7 @@
 import type { Action } from './action.ts';
 import type { Observation, ObservedCheckpoint } from './observation.ts';
 import type { JobState, StreamDeploymentStatus } from '../resource/stream-deployment-status.ts';
-import { checkpointLookup, disposalsToCheck, triggerToObserve } from './observation-requests.ts';
+import { checkpointLookup, disposalsToCheck, jobEndingLookup, triggerToObserve } from './observation-requests.ts';
 
 interface Trigger {
   jobId: string;
@@ -33,6 +33,8 @@ export class SimulatedWorld {
   /** Complete checkpoints in storage by job id. */
   checkpoints = new Map<string, ObservedCheckpoint[]>();
   savepoints = new Set<string>();
+  /** The runtime's `_job-ended` markers in checkpoint storage, by job id. */
+  endings = new Map<string, NonNullable<NonNullable<Observation['jobEnding']>['ending']>>();
   /** Stop-with-savepoint triggers that completed, by job id. */
   completedStops = new Map<string, string[]>();
   deploys: DeployRecord[] = [];
@@ -69,6 +71,11 @@ export class SimulatedWorld {
             ...(t.failure ? { failure: t.failure } : {}),
           }
         : { triggerId: wanted.triggerId, status: 'UNKNOWN' };
+    }
+    const endingOf = jobEndingLookup(status, observation.savepointTrigger);
+    if (endingOf) {
+      const ending = this.endings.get(endingOf);
+      observation.jobEnding = { jobId: endingOf, ...(ending ? { ending } : {}) };
     }
     if (lookup) {
       const latest = this.checkpoints.get(lookup)?.at(-1);
@@ -183,6 +190,7 @@ export class SimulatedWorld {
     this.savepoints.add(t.path);
     if (t.stop) {
       this.job.state = 'FINISHED';
+      this.endings.set(t.jobId, { state: 'FINISHED', at: this.now, savepoint: t.path });
       this.completedStops.set(t.jobId, [...(this.completedStops.get(t.jobId) ?? []), t.path]);
     }
   }
@@ -193,6 +201,11 @@ export class SimulatedWorld {
    * not be found again); a running job resumes from its latest checkpoint.
    */
   restartJobManager(): void {
+    if (this.job && this.endings.has(this.job.id)) {
+      // A JobManager restarted after its job ended reports the end, but knows no trigger of the earlier process.
+      this.triggers.clear();
+      return;
+    }
     for (const [id, t] of this.triggers) if (t.status === 'IN_PROGRESS') this.triggers.delete(id);
     if (this.job?.state === 'RUNNING') this.job.restarts += 1;
   }

@@ -13,6 +13,11 @@ export const runtimeKeys = {
   allowNonRestoredState: 'execution.savepoint.ignore-unclaimed-state',
   /** Set by the operator: the job id, fixed so a restarted JobManager pod finds its own checkpoints. */
   jobId: 'pipeline.job-id',
+  /**
+   * Set by the operator to false: a JobManager whose job ended stays up and serves the end (and the
+   * savepoint path) on REST until the operator deletes it, instead of exiting before it was observed.
+   */
+  shutdownOnJobEnd: 'execution.shutdown-on-application-finish',
   parallelism: 'parallelism.default',
 } as const;
 
@@ -25,6 +30,7 @@ export const operatorKeys = {
   stabilityWindow: 'kubernetes.operator.deployment.stability.window',
   savepointTimeout: 'kubernetes.operator.savepoint.timeout',
   savepointMaxAttempts: 'kubernetes.operator.savepoint.max-attempts',
+  upgradeWaitForRunning: 'kubernetes.operator.job.upgrade.wait-for-running',
   periodicSavepointInterval: 'kubernetes.operator.periodic.savepoint.interval',
   savepointHistoryMaxCount: 'kubernetes.operator.savepoint.history.max.count',
   savepointHistoryMaxAge: 'kubernetes.operator.savepoint.history.max.age',

@@ -15,6 +15,11 @@ export interface OperatorSettings {
   savepointTimeoutMs: number;
   /** Failed stop-with-savepoint attempts of one upgrade before it is held back. */
   savepointMaxAttempts: number;
+  /**
+   * How long a savepoint upgrade, suspension or deletion waits for a job that is restarting or starting
+   * to run again before it falls back to the latest checkpoint.
+   */
+  upgradeWaitForRunningMs: number;
   periodicSavepointIntervalMs: number | undefined;
   savepointHistoryMaxCount: number;
   savepointHistoryMaxAgeMs: number;
@@ -32,6 +37,7 @@ export const defaultOperatorSettings: OperatorSettings = {
   stabilityWindowMs: 60_000,
   savepointTimeoutMs: 10 * 60_000,
   savepointMaxAttempts: 3,
+  upgradeWaitForRunningMs: 5 * 60_000,
   periodicSavepointIntervalMs: undefined,
   savepointHistoryMaxCount: 10,
   savepointHistoryMaxAgeMs: 86_400_000,
@@ -52,6 +58,7 @@ const fields: { key: string; field: keyof OperatorSettings; kind: Kind }[] = [
   { key: operatorKeys.stabilityWindow, field: 'stabilityWindowMs', kind: 'duration' },
   { key: operatorKeys.savepointTimeout, field: 'savepointTimeoutMs', kind: 'duration' },
   { key: operatorKeys.savepointMaxAttempts, field: 'savepointMaxAttempts', kind: 'count' },
+  { key: operatorKeys.upgradeWaitForRunning, field: 'upgradeWaitForRunningMs', kind: 'duration' },
   { key: operatorKeys.periodicSavepointInterval, field: 'periodicSavepointIntervalMs', kind: 'duration' },
   { key: operatorKeys.savepointHistoryMaxCount, field: 'savepointHistoryMaxCount', kind: 'count' },
   { key: operatorKeys.savepointHistoryMaxAge, field: 'savepointHistoryMaxAgeMs', kind: 'duration' },

@@ -46,6 +46,8 @@ const savepointSchema = z.object({
   jobId: z.string(),
   /** The StreamSnapshot that records it. */
   snapshotName: z.string().optional(),
+  /** The savepoint trigger that produced it. */
+  triggerId: z.string().optional(),
 });
 export type SavepointRecord = z.infer<typeof savepointSchema>;
 
@@ -82,6 +84,8 @@ export const operationKinds = ['upgrade', 'suspend', 'restart', 'rollback', 'del
 export type OperationKind = (typeof operationKinds)[number];
 
 export const operationPhases = [
+  /** A savepoint is wanted but the job is between states (restarting, starting): wait, bounded, for it to run. */
+  'WAITING_FOR_JOB',
   'SAVEPOINTING',
   'CANCELLING',
   'TEARING_DOWN',

@@ -32,6 +32,7 @@ import { DEFAULT_MAX_PARALLELISM, checkParallelism } from '../state/key-groups.t
 import { loadStateBackend, type StateBackendSpec } from '../state/state-backend.ts';
 import { systemClock, type ProcessingTimeClock } from '../time/processing-time.ts';
 import type { WatermarkStrategy } from '../time/watermark-strategy.ts';
+import { rootLogger, type Logger } from '../logging/logger.ts';
 import { DataStream } from './data-stream.ts';
 
 export interface ExecuteOptions {
@@ -39,6 +40,10 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   /** Names the job's checkpoints (default: a new random id). */
   jobId?: string;
+  /** The id of this run when `jobId` is not fixed: it names its checkpoints and log lines (default: a new random id). */
+  runId?: string;
+  /** The job's log context (default: the process's); the job's id and name are added to it. */
+  log?: Logger;
   onRestart?: (failure: unknown, delayMs: number) => void;
   /** A handle for savepoints while the job runs. */
   control?: JobControl;
@@ -272,7 +277,8 @@ export class StreamEnvironment {
           openStorage,
         )
       : undefined;
-    const jobId = options.jobId ?? randomUUID().replaceAll('-', '');
+    const jobId = options.jobId ?? options.runId ?? randomUUID().replaceAll('-', '');
+    const log = (options.log ?? rootLogger()).child({ jobId, jobName: graph.jobName });
     const checkpointing = this.checkpointSettings && {
       settings: this.checkpointSettings,
       storage: await openStorage(this.checkpointStorageUri ?? `file://${join(tmpdir(), 'brook-checkpoints')}`),
@@ -321,6 +327,7 @@ export class StreamEnvironment {
       openStateStores: await loadStateBackend(this.settings.stateBackend),
       metrics: options.metrics,
       checkpointListeners: options.checkpointListener && [options.checkpointListener],
+      log,
     });
     if (!options.jobId || !checkpointing) return run;
     // A fixed job id that reached a terminal state is not resumed by the next run under it (see job-ending.ts).

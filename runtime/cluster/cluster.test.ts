@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { pino } from 'pino';
 import { configSchema } from '../config/schema.ts';
 import { readLatestPointer } from '../checkpoint/latest-pointer.ts';
 import { listCompletedCheckpoints } from '../checkpoint/restore-selection.ts';
@@ -17,9 +18,15 @@ import { committedOutput, exactlyOnceProblems } from './fixtures/running-count-o
 const JOB = new URL('./fixtures/running-count-job.ts', import.meta.url).pathname;
 const CODEC_JOB = new URL('./fixtures/codec-job.ts', import.meta.url).pathname;
 const UNSERIALIZABLE_JOB = new URL('./fixtures/unserializable-job.ts', import.meta.url).pathname;
-const quiet = process.env.KEEP ? (m: string) => console.error(m) : () => {};
+const quiet = pino({ level: process.env.KEEP ? 'info' : 'silent' });
 
-async function startCluster(taskManagers: number, settings: object, args: string[], path = JOB) {
+async function startCluster(
+  taskManagers: number,
+  settings: object,
+  args: string[],
+  path = JOB,
+  taskManagerSecret?: (index: number) => string | undefined,
+) {
   const jobManager = new JobManager({
     job: { path, args, name: 'running-count', settings: configSchema.parse(settings) },
     controlHost: '127.0.0.1',
@@ -39,6 +46,7 @@ async function startCluster(taskManagers: number, settings: object, args: string
         taskManagerId: `tm-${i}`,
         reconnectDelayMs: 100,
         log: quiet,
+        secret: taskManagerSecret?.(i),
       }),
   );
   await Promise.all(tms.map((tm) => tm.start()));
@@ -49,6 +57,41 @@ describe('JobManager with TaskManagers on loopback', () => {
   const dirs: string[] = [];
   after(async () => {
     if (!process.env.KEEP) for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('with cluster.secret, TaskManagers without it are never registered; those with it run the job exactly once', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'brook-cluster-'));
+    dirs.push(dir);
+    const records = 5_000;
+    const secret = 'a cluster secret of the job';
+    // tm-0 has no secret and tm-1 a wrong one; tm-2 and tm-3 have the job's.
+    const secrets = [undefined, 'a different secret, same length', secret, secret];
+    const { jobManager, tms } = await startCluster(
+      4,
+      {
+        job: { parallelism: 2 },
+        checkpoints: { interval: 100, dir: `file://${dir}/checkpoints` },
+        cluster: { secret },
+      },
+      [`${dir}/out`, String(records)],
+      JOB,
+      (i) => secrets[i],
+    );
+    try {
+      const result = await jobManager.run();
+      assert.equal(result.state, 'FINISHED', String(result.failure));
+      assert.deepEqual(exactlyOnceProblems(await committedOutput(`${dir}/out`), records), []);
+      assert.deepEqual(
+        jobManager
+          .taskManagerInfo()
+          .map((tm) => tm.id)
+          .sort(),
+        ['tm-2', 'tm-3'],
+      );
+    } finally {
+      await Promise.all(tms.map((tm) => tm.stop()));
+      await jobManager.close();
+    }
   });
 
   it('runs a keyed running count at parallelism 3 with each count committed exactly once', async () => {

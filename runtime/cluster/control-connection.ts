@@ -21,15 +21,20 @@ export class ControlConnection<In, Out> {
   private readonly closeListeners: ((reason: string) => void)[] = [];
   readonly peer: string;
 
+  /** `initial`: bytes that arrived right after the handshake (runtime/network/peer-auth.ts). */
   constructor(
     private readonly socket: Socket,
     private readonly onMessage: (message: In) => void,
+    initial: Buffer = Buffer.alloc(0),
   ) {
     this.peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('error', (error) => this.closed(error.message));
     socket.on('close', () => this.closed('the connection closed'));
+    if (initial.length > 0) this.receive(initial);
+    // The handshake paused the socket so that no byte was lost before this listener.
+    socket.resume();
   }
 
   get isOpen(): boolean {

@@ -17,11 +17,13 @@ import { BrookError } from '../errors.ts';
 import type { JobGraph, JobVertex } from '../graph/job-graph.ts';
 import { JobCancelledError } from '../execution/mini-cluster.ts';
 import { startSplitEnumerator } from '../execution/split-enumerators.ts';
+import { logger, type Logger } from '../logging/logger.ts';
 import { splitDirectoryUri, type JobControl } from '../execution/job-control.ts';
 import type { AttemptEnd, JobSpec, TaskManagerMessage, TaskRef } from './messages.ts';
 import { RemoteTaskError } from './messages.ts';
 import { slotOf } from './placement.ts';
 import type { RegisteredTaskManager } from './task-manager-registry.ts';
+import type { SubtaskFigures } from '../metrics/subtask-figures.ts';
 
 export interface AttemptContext {
   jobId: string;
@@ -39,8 +41,11 @@ export interface AttemptContext {
   signal: AbortSignal;
   /** How long TaskManagers get to end an attempt before they are taken as lost. */
   endTimeoutMs: number;
-  log: (message: string) => void;
+  /** Log context of the job; enumerators add their operator. */
+  log: Logger;
   checkpointListeners?: CheckpointListener[];
+  /** A TaskManager reported its subtasks' counters (REST figures). */
+  onFigures?: (tm: RegisteredTaskManager, subtasks: SubtaskFigures[]) => void;
 }
 
 export interface DistributedAttemptOutcome {
@@ -160,6 +165,10 @@ export class DistributedAttempt implements AttemptMessages {
       case 'decline':
         this.coordinator.decline(message.checkpointId, message.reason);
         break;
+      case 'figures':
+        // Counters only: nothing waits on them, so no wake-up.
+        this.ctx.onFigures?.(tm, message.subtasks);
+        return;
       case 'attempt-ended':
         this.ended.add(tm);
         if (message.error) this.endErrors.push(new RemoteTaskError(message.error, tm.id));
@@ -266,7 +275,10 @@ export class DistributedAttempt implements AttemptMessages {
     }
     if (!allEnded()) {
       const late = ctx.taskManagers.filter((tm) => !this.ended.has(tm) && !this.lost.has(tm)).map((tm) => tm.id);
-      ctx.log(`TaskManagers ${late.join(', ')} did not end attempt ${ctx.attempt} within ${ctx.endTimeoutMs} ms`);
+      logger('cluster', ctx.log).warn(
+        { attempt: ctx.attempt, taskManagers: late, timeoutMs: ctx.endTimeoutMs },
+        `TaskManagers ${late.join(', ')} did not end attempt ${ctx.attempt} within ${ctx.endTimeoutMs} ms`,
+      );
     }
   }
 
@@ -277,6 +289,7 @@ export class DistributedAttempt implements AttemptMessages {
     const tmOf = (subtask: number) => ctx.taskManagers[slotOf(subtask, slots)]!;
     const context = {
       parallelism: node.parallelism,
+      log: ctx.log.child({ operator: node.name, operatorUid: node.uid }),
       assignSplits: (subtask: number, splits: SourceSplit[]) =>
         tmOf(subtask).send({ type: 'add-splits', attempt: ctx.attempt, task: { vertex: vertex.id, subtask }, splits }),
       signalNoMoreSplits: (subtask: number) =>

@@ -20,11 +20,14 @@ import { DistributedAttempt, type AttemptMessages } from './distributed-attempt.
 import { buildJob, type BuiltJob } from './job-module.ts';
 import { JobStatusTracker } from './job-status-tracker.ts';
 import type { TaskManagerInfo } from './jobs-backend.ts';
+import { FiguresStore, type SubtaskSample } from './figures-store.ts';
 import { RemoteTaskError, type JobSpec } from './messages.ts';
 import { describeJobGraph } from './mini-cluster-status.ts';
 import { TaskManagerRegistry, type RegisteredTaskManager } from './task-manager-registry.ts';
 import type { JobMetrics } from '../metrics/job-metrics.ts';
 import type { MetricsRegistry } from '../metrics/registry.ts';
+import { logger, rootLogger, type Logger } from '../logging/logger.ts';
+import { checkpointLogListener } from '../checkpoint/checkpoint-log.ts';
 
 export interface JobManagerOptions {
   job: { path: string; args: string[]; name: string; settings: BrookConfig };
@@ -33,7 +36,8 @@ export interface JobManagerOptions {
   controlPort: number;
   heartbeatIntervalMs?: number;
   heartbeatTimeoutMs?: number;
-  log?: (message: string) => void;
+  /** Log context of the job (default: the process's root logger, read at each line so later configuration applies). */
+  log?: Logger;
   /** Where the job's metrics are exported (status, restarts, checkpoints); absent: none. */
   metrics?: MetricsRegistry;
 }
@@ -56,20 +60,21 @@ export class JobManager {
   private busy: RegisteredTaskManager[] = [];
   private readonly abort = new AbortController();
   private waiters: (() => void)[] = [];
-  private readonly log: (message: string) => void;
   private spec: JobSpec | undefined;
   private built: BuiltJob | undefined;
   private tracker: JobStatusTracker | undefined;
   private jobMetrics: JobMetrics | undefined;
+  /** The running (or last) attempt's subtask counters, as its TaskManagers reported them. */
+  private figures = new FiguresStore();
   restarts = 0;
 
   constructor(private readonly options: JobManagerOptions) {
     this.jobId = options.job.settings.job.id ?? randomUUID().replaceAll('-', '');
-    this.log = options.log ?? ((message) => console.error(`brook jobmanager: ${message}`));
     this.registry = new TaskManagerRegistry(
       {
         heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1000,
         heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 10_000,
+        secret: options.job.settings.cluster.secret,
       },
       {
         onMessage: (tm, message) => this.current?.onMessage(tm, message),
@@ -79,8 +84,16 @@ export class JobManager {
         },
         onRegistered: () => this.wake(),
       },
-      this.log,
+      () => this.logContext,
     );
+  }
+
+  private get logContext(): Logger {
+    return this.options.log ?? rootLogger();
+  }
+
+  private get log(): Logger {
+    return logger('cluster', this.logContext);
   }
 
   /** The registered TaskManagers as the REST API shows them. */
@@ -93,6 +106,11 @@ export class JobManager {
       freeSlots: busy.has(tm) ? 0 : tm.slots,
       lastHeartbeat: tm.lastHeartbeat,
     }));
+  }
+
+  /** Every subtask's latest figures (REST API); a restarted attempt counts from zero, as in Flink. */
+  subtaskSamples(): SubtaskSample[] {
+    return this.figures.samples();
   }
 
   /** Listens on the control port; resolves with its address. */
@@ -119,7 +137,11 @@ export class JobManager {
     while (!this.abort.signal.aborted) {
       const registered = this.registry.list();
       if (registered.length >= slots) return registered.slice(0, slots);
-      if (!said) this.log(`waiting for TaskManagers: ${registered.length} of ${slots} registered`);
+      if (!said)
+        this.log.info(
+          { registered: registered.length, slots },
+          `waiting for TaskManagers: ${registered.length} of ${slots} registered`,
+        );
       said = true;
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
@@ -155,19 +177,29 @@ export class JobManager {
     const ended = checkpointing && (await jobEnding(checkpointing.storage, this.jobId));
     if (ended) {
       const savepoint = ended.savepoint ? `, savepoint ${ended.savepoint}` : '';
-      this.log(`job ${this.jobId} already ended (${ended.state}${savepoint}); it is not run again`);
+      logger('checkpoint', this.logContext).info(
+        { state: ended.state, savepoint: ended.savepoint },
+        `job ${this.jobId} already ended (${ended.state}${savepoint}); it is not run again`,
+      );
       tracker.endedEarlier(ended.state, ended.at);
       return { state: ended.state, savepoint: ended.savepoint, restarts: 0, alreadyEnded: true };
     }
     let restore: RestorePlan | undefined = checkpointing
       ? await latestRestorePlan(graph, { checkpointing })
       : undefined;
-    if (restore) this.log(`resuming job ${this.jobId} from checkpoint ${restore.location}`);
+    if (restore)
+      logger('checkpoint', this.logContext).info(
+        { checkpointId: restore.checkpointId, location: restore.location },
+        `resuming job ${this.jobId} from checkpoint ${restore.location}`,
+      );
     let savepoint: RestorePlan | undefined;
     if (!restore && job.settings.restore.path) {
       savepoint = await this.planSavepoint(job.settings.restore.path, graph, allowNonRestoredState, openStorage);
       restore = savepoint;
-      this.log(`starting job ${this.jobId} from savepoint ${restore.location}`);
+      logger('checkpoint', this.logContext).info(
+        { location: restore.location },
+        `starting job ${this.jobId} from savepoint ${restore.location}`,
+      );
     }
     const slots = job.settings.job.parallelism;
     let restartState = initialRestartState;
@@ -193,7 +225,11 @@ export class JobManager {
           isSavepoint: restore === savepoint,
         },
       );
-      this.log(`deploying attempt ${attempt} of job '${graph.jobName}' to ${taskManagers.map((t) => t.id).join(', ')}`);
+      this.log.info(
+        { attempt, taskManagers: taskManagers.map((t) => t.id) },
+        `deploying attempt ${attempt} of job '${graph.jobName}' to ${taskManagers.map((t) => t.id).join(', ')}`,
+      );
+      const figures = (this.figures = new FiguresStore());
       const current = new DistributedAttempt({
         jobId: this.jobId,
         job: spec,
@@ -208,7 +244,7 @@ export class JobManager {
         openStorage,
         signal: this.abort.signal,
         endTimeoutMs: 30_000,
-        log: this.log,
+        log: this.logContext,
         checkpointListeners: [
           {
             started: (id, kind, triggerTimestamp) =>
@@ -225,7 +261,13 @@ export class JobManager {
               tracker.checkpointFailed({ id, isSavepoint: kind === 'savepoint', message: reason }),
           },
           ...(this.jobMetrics ? [this.jobMetrics.checkpointListener] : []),
+          checkpointLogListener(this.logContext),
         ],
+        onFigures: (tm, subtasks) =>
+          figures.update(subtasks, {
+            taskManager: tm.id,
+            endpoint: `${tm.dataAddress.host}:${tm.dataAddress.port}`,
+          }),
       });
       this.current = current;
       this.busy = taskManagers;
@@ -255,7 +297,8 @@ export class JobManager {
       }
       this.restarts++;
       tracker.restarting(outcome.failure, failureLocation(outcome.failure));
-      this.log(
+      logger('execution', this.logContext).warn(
+        { attempt, delayMs: decision.delayMs, err: outcome.failure },
         `attempt ${attempt} failed, restarting in ${decision.delayMs} ms: ${(outcome.failure as Error).message}`,
       );
       await sleep(decision.delayMs);

@@ -1,6 +1,7 @@
 // What the REST API (JobManager port 8081) needs from whoever runs jobs: the
 // JobManager process, or the mini-cluster of `brook run`. The REST layer owns
 // HTTP, JSON shapes, trigger ids and their results; a backend owns the jobs.
+import type { SubtaskSample } from './figures-store.ts';
 
 /** Flink's job states, in the order its JobStatus lists them. */
 export const jobStates = [
@@ -116,6 +117,8 @@ export interface JobsBackend {
   /** Newest first. */
   exceptions(jobId: string): ExceptionRecord[];
   taskManagers(): TaskManagerInfo[];
+  /** The latest counters of every subtask of the job's running (or last) attempt; empty before any arrived. */
+  figures(jobId: string): SubtaskSample[];
   /**
    * Takes a savepoint into `targetDirectory` (or the configured default) and
    * resolves with its location; with `cancelJob` the job then stops.

@@ -8,6 +8,7 @@ import type { BrookConfig } from '../config/schema.ts';
 import type { WrittenOperatorState } from '../checkpoint/coordinator.ts';
 import type { SourceSplit } from '../connectors/source.ts';
 import type { Address } from '../network/data-exchange.ts';
+import type { SubtaskFigures } from '../metrics/subtask-figures.ts';
 import { BrookError } from '../errors.ts';
 
 /** What every process needs to build the same job graph. */
@@ -71,6 +72,11 @@ export class RemoteTaskError extends BrookError {
 export type TaskManagerMessage =
   | { type: 'register'; taskManagerId: string; dataAddress: Address; slots: number }
   | { type: 'heartbeat' }
+  /**
+   * The counters of the slot's subtasks, sent with every heartbeat and once more as the attempt
+   * ends (for the REST API and the dashboard): one small entry per subtask, never per record.
+   */
+  | { type: 'figures'; attempt: number; subtasks: SubtaskFigures[] }
   /** Tasks are built, restored and open; the JobManager may start sources and checkpoints. */
   | { type: 'deployed'; attempt: number }
   | { type: 'task-finished'; attempt: number; task: TaskRef }

@@ -6,6 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { JobControl } from '../execution/job-control.ts';
 import { isTerminal } from './job-status.ts';
+import { FiguresStore, type SubtaskSample } from './figures-store.ts';
+import type { MetricsRegistry } from '../metrics/registry.ts';
 import type { JobStatusTracker } from './job-status-tracker.ts';
 import {
   JobConflictError,
@@ -26,6 +28,25 @@ export interface LocalJob {
   defaultSavepointDir: string;
   /** The TaskManagers running the job (a JobManager's registry); default: this process. */
   taskManagers?: () => TaskManagerInfo[];
+  /** The subtasks' counters: a JobManager's as reported, `brook run`'s read on request (figuresOf). */
+  figures?: () => SubtaskSample[];
+}
+
+/**
+ * Figures of the tasks running in this process (`brook run`), read from their
+ * counters at each request: nothing is read while nobody asks.
+ *
+ * @example
+ * const metrics = new MetricsRegistry()
+ * new MiniClusterBackend({ ..., figures: figuresOf(metrics) })
+ */
+export function figuresOf(metrics: MetricsRegistry, windowMs = 1000): () => SubtaskSample[] {
+  const store = new FiguresStore(windowMs);
+  const location = { taskManager: `${hostname()}:${process.pid}`, endpoint: `${hostname()}:${process.pid}` };
+  return () => {
+    store.update(metrics.subtaskFigures(), location);
+    return store.samples();
+  };
 }
 
 /** Flink's savepoint directory name: `savepoint-<first 6 characters of the job id>-<12 random hex>`. */
@@ -46,6 +67,11 @@ export class MiniClusterBackend implements JobsBackend {
 
   exceptions(jobId: string): ExceptionRecord[] {
     return this.find(jobId).exceptions();
+  }
+
+  figures(jobId: string): SubtaskSample[] {
+    this.find(jobId);
+    return this.job.figures?.() ?? [];
   }
 
   /** This process, with one slot per parallel instance of the job's widest vertex. */

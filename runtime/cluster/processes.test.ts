@@ -69,7 +69,7 @@ class Cluster {
     ]);
     const match = await this.jobManager.waitFor(/control port at 127\.0\.0\.1:(\d+)/);
     this.controlPort = Number(match[1]);
-    this.restUrl = (await this.jobManager.waitFor(/REST API at (http:\S+)/))[1]!;
+    this.restUrl = (await this.jobManager.waitFor(/REST API at (http:[^\s"]+)/))[1]!;
   }
 
   startTaskManager(): BrookProcess {

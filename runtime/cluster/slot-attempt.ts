@@ -19,6 +19,8 @@ import type { OperatorSnapshot } from '../operators/operator.ts';
 import type { DataExchange } from '../network/data-exchange.ts';
 import { loadStateBackend } from '../state/state-backend.ts';
 import type { AttemptMetrics, MetricsRegistry } from '../metrics/registry.ts';
+import { logger, type Logger } from '../logging/logger.ts';
+import { readSubtaskFigures, type SubtaskFigures } from '../metrics/subtask-figures.ts';
 import { buildJob } from './job-module.ts';
 import type { AttemptEnd, Deployment, RemoteError, TaskManagerMessage, TaskRef } from './messages.ts';
 import { toRemoteError } from './messages.ts';
@@ -57,7 +59,8 @@ export class SlotAttempt {
     readonly deployment: Deployment,
     private readonly exchange: DataExchange,
     private readonly send: Send,
-    private readonly log: (message: string) => void,
+    /** Log context of the attempt (job id and name, attempt); tasks add theirs. */
+    private readonly log: Logger,
     private readonly registry?: MetricsRegistry,
   ) {}
 
@@ -149,6 +152,7 @@ export class SlotAttempt {
       alignBarriers: settings.checkpointing?.mode !== 'at-least-once',
       openStateStores: await loadStateBackend(settings.stateBackend),
       metrics: (this.metrics = this.registry?.attempt(graph.jobName)),
+      log: this.log,
     };
     for (const vertex of graph.vertices) {
       for (const subtask of subtasksInSlot(vertex, mine, slots)) {
@@ -317,6 +321,8 @@ export class SlotAttempt {
       if (closed.status === 'rejected') error ??= closed.reason;
     }
     this.exchange.forget(`${this.attempt}/`);
+    // The final counts, so the REST API shows what an ended attempt did.
+    this.sendFigures();
     // A TaskManager outlives its jobs: the ended attempt's series leave /metrics.
     this.metrics?.close();
     const remote: RemoteError | undefined = error === undefined ? undefined : toRemoteError(error);
@@ -332,8 +338,10 @@ export class SlotAttempt {
   private fail(error: unknown, ref?: TaskRef): void {
     if (this.failed || this.ending) return;
     this.failed = true;
-    this.log(
-      `attempt ${this.attempt} failed${ref ? ` in task ${this.taskOf(ref).built.task.name}` : ''}: ${(error as Error).message}`,
+    const task = ref && this.taskOf(ref).built.task.name;
+    logger('execution', this.log).warn(
+      { task, err: error },
+      `attempt ${this.attempt} failed${task ? ` in task ${task}` : ''}: ${(error as Error).message}`,
     );
     this.send({ type: 'attempt-failed', attempt: this.attempt, task: ref, error: toRemoteError(error) });
     // Stop at once; the JobManager ends the attempt everywhere and says so.
@@ -344,6 +352,25 @@ export class SlotAttempt {
     const task = this.tasks.find((t) => t.ref.vertex === ref.vertex && t.ref.subtask === ref.subtask);
     if (!task) throw new BrookError('BROOK_UNKNOWN_TASK', `no task ${ref.vertex}/${ref.subtask} in this TaskManager`);
     return task;
+  }
+
+  /** The counters of this slot's subtasks, read now. */
+  figures(): SubtaskFigures[] {
+    const at = Date.now();
+    return this.tasks.map(({ ref, built }) =>
+      readSubtaskFigures(
+        built.operators[0]!.node.uid,
+        ref.subtask,
+        built.task,
+        built.operators.map((o) => o.operator),
+        at,
+      ),
+    );
+  }
+
+  /** Sends the JobManager this slot's figures (with every heartbeat, and as the attempt ends). */
+  sendFigures(): void {
+    if (this.tasks.length > 0) this.send({ type: 'figures', attempt: this.attempt, subtasks: this.figures() });
   }
 
   /** Every task of this slot, for tests and status. */

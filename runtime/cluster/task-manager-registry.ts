@@ -6,7 +6,9 @@ import { createServer, type Server } from 'node:net';
 import { BrookError } from '../errors.ts';
 import type { Address } from '../network/data-exchange.ts';
 import { ControlConnection } from './control-connection.ts';
+import { authenticateClient } from '../network/peer-auth.ts';
 import type { JobManagerMessage, TaskManagerMessage } from './messages.ts';
+import { logger, type Logger } from '../logging/logger.ts';
 
 export interface RegisteredTaskManager {
   id: string;
@@ -38,17 +40,34 @@ export class TaskManagerRegistry {
   private checker: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly settings: { heartbeatIntervalMs: number; heartbeatTimeoutMs: number },
+    private readonly settings: { heartbeatIntervalMs: number; heartbeatTimeoutMs: number; secret?: string },
     private readonly events: RegistryEvents,
-    private readonly log: (message: string) => void,
+    /** Log context, read at each line: the process's configuration then applies. */
+    private readonly logContext: () => Logger,
   ) {}
+
+  private get log(): Logger {
+    return logger('cluster', this.logContext());
+  }
 
   async listen(host: string, port: number): Promise<Address> {
     const server = createServer((socket) => {
-      const connection = new ControlConnection<TaskManagerMessage, JobManagerMessage>(socket, (message) =>
-        this.onMessage(connection, message),
+      const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+      authenticateClient(socket, this.settings.secret, `control connection from ${peer}`).then(
+        (initial) => {
+          const connection = new ControlConnection<TaskManagerMessage, JobManagerMessage>(
+            socket,
+            (message) => this.onMessage(connection, message),
+            initial,
+          );
+          connection.onClose((reason) => this.connectionClosed(connection, reason));
+        },
+        (error: Error) => {
+          // A process without the secret (or a port scanner): refused before it could register.
+          this.log.warn({ peer }, error.message);
+          socket.destroy();
+        },
       );
-      connection.onClose((reason) => this.connectionClosed(connection, reason));
     });
     this.server = server;
     await new Promise<void>((resolve, reject) => {
@@ -106,7 +125,8 @@ export class TaskManagerRegistry {
         taskManagerId: tm.id,
         heartbeatIntervalMs: this.settings.heartbeatIntervalMs,
       });
-      this.log(
+      this.log.info(
+        { taskManager: tm.id, peer: connection.peer, dataAddress: `${tm.dataAddress.host}:${tm.dataAddress.port}` },
         `TaskManager ${tm.id} registered from ${connection.peer} (data ${tm.dataAddress.host}:${tm.dataAddress.port})`,
       );
       this.events.onRegistered(tm);
@@ -122,7 +142,7 @@ export class TaskManagerRegistry {
     for (const [id, entry] of this.byId) {
       if (entry.connection !== connection) continue;
       this.byId.delete(id);
-      this.log(`TaskManager ${id} lost: ${reason}`);
+      this.log.warn({ taskManager: id, reason }, `TaskManager ${id} lost: ${reason}`);
       this.events.onLost(entry.tm, new TaskManagerLostError(id, reason));
     }
   }

@@ -4,13 +4,15 @@
 // stopped and the TaskManager registers again with whichever JobManager comes
 // back (a restarted JobManager resumes the job from its latest checkpoint).
 import { randomUUID } from 'node:crypto';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataExchange, type Address } from '../network/data-exchange.ts';
 import { ControlConnection } from './control-connection.ts';
+import { authenticateToServer } from '../network/peer-auth.ts';
 import type { JobManagerMessage, TaskManagerMessage } from './messages.ts';
 import { SlotAttempt } from './slot-attempt.ts';
 import type { MetricsRegistry } from '../metrics/registry.ts';
+import { configureLoggingFrom, logger, rootLogger, type Logger } from '../logging/logger.ts';
 
 export interface TaskManagerOptions {
   jobManager: Address;
@@ -20,25 +22,31 @@ export interface TaskManagerOptions {
   taskManagerId?: string;
   /** How long to wait between connection attempts to the JobManager. */
   reconnectDelayMs?: number;
-  log?: (message: string) => void;
+  /** Log context (default: the process's root logger, read at each line so later configuration applies). */
+  log?: Logger;
   /** Where the tasks' metrics are registered (served on 9249 by `brook taskmanager`); absent: not exported. */
   metrics?: MetricsRegistry;
+  /** cluster.secret: proved on the control connection and on every data connection (network/peer-auth.ts). */
+  secret?: string;
 }
 
 export class TaskManager {
   readonly id: string;
-  private readonly exchange = new DataExchange();
+  private readonly exchange: DataExchange;
   private dataAddress: Address | undefined;
   private connection: ControlConnection<JobManagerMessage, TaskManagerMessage> | undefined;
   private attempt: SlotAttempt | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private stopped = false;
-  private readonly log: (message: string) => void;
   private loop: Promise<void> | undefined;
 
   constructor(private readonly options: TaskManagerOptions) {
     this.id = options.taskManagerId ?? `tm-${randomUUID().slice(0, 8)}`;
-    this.log = options.log ?? ((message) => console.error(`brook taskmanager ${this.id}: ${message}`));
+    this.exchange = new DataExchange({ secret: options.secret });
+  }
+
+  private get log(): Logger {
+    return logger('cluster', this.options.log ?? rootLogger());
   }
 
   /** Starts the data exchange and the connect-register-run loop; resolves with the data address. */
@@ -63,7 +71,8 @@ export class TaskManager {
     while (!this.stopped) {
       const lost = await this.session().catch((error: unknown) => (error as Error).message);
       if (this.stopped) return;
-      if (lost !== lastError) this.log(`JobManager ${jobManager.host}:${jobManager.port}: ${lost}; retrying`);
+      if (lost !== lastError)
+        this.log.warn({ reason: lost }, `JobManager ${jobManager.host}:${jobManager.port}: ${lost}; retrying`);
       lastError = lost;
       await sleep(this.options.reconnectDelayMs ?? 1000);
     }
@@ -75,24 +84,45 @@ export class TaskManager {
     return new Promise((resolve, reject) => {
       const socket = connect({ host: jobManager.host, port: jobManager.port });
       socket.once('error', (error) => reject(new Error(`cannot connect: ${error.message}`)));
-      socket.once('connect', () => {
-        socket.removeAllListeners('error');
-        const connection = new ControlConnection<JobManagerMessage, TaskManagerMessage>(socket, (message) =>
-          this.onMessage(message),
-        );
-        this.connection = connection;
-        connection.onClose((reason) => {
-          clearInterval(this.heartbeat);
-          this.connection = undefined;
-          // Without a JobManager nobody coordinates the attempt: stop it (its state is in the last checkpoint).
-          const attempt = this.attempt;
-          this.attempt = undefined;
-          void attempt?.abandon().finally(() => resolve(`connection lost (${reason})`));
-          if (!attempt) resolve(`connection lost (${reason})`);
-        });
-        connection.send({ type: 'register', taskManagerId: this.id, dataAddress: this.dataAddress!, slots: 1 });
-      });
+      socket.once('connect', () => void this.authenticated(socket, resolve, reject));
     });
+  }
+
+  /** Proves cluster.secret (when set) before registering: a refused TaskManager retries like an unreachable one. */
+  private async authenticated(
+    socket: Socket,
+    resolve: (reason: string) => void,
+    reject: (error: Error) => void,
+  ): Promise<void> {
+    const { jobManager } = this.options;
+    let initial: Buffer;
+    try {
+      initial = await authenticateToServer(
+        socket,
+        this.options.secret,
+        `JobManager ${jobManager.host}:${jobManager.port}`,
+      );
+    } catch (error) {
+      socket.destroy();
+      return reject(error as Error);
+    }
+    socket.removeAllListeners('error');
+    const connection = new ControlConnection<JobManagerMessage, TaskManagerMessage>(
+      socket,
+      (message) => this.onMessage(message),
+      initial,
+    );
+    this.connection = connection;
+    connection.onClose((reason) => {
+      clearInterval(this.heartbeat);
+      this.connection = undefined;
+      // Without a JobManager nobody coordinates the attempt: stop it (its state is in the last checkpoint).
+      const attempt = this.attempt;
+      this.attempt = undefined;
+      void attempt?.abandon().finally(() => resolve(`connection lost (${reason})`));
+      if (!attempt) resolve(`connection lost (${reason})`);
+    });
+    connection.send({ type: 'register', taskManagerId: this.id, dataAddress: this.dataAddress!, slots: 1 });
   }
 
   private send(message: TaskManagerMessage): void {
@@ -101,9 +131,12 @@ export class TaskManager {
 
   private onMessage(message: JobManagerMessage): void {
     if (message.type === 'registered') {
-      this.log(`registered with JobManager ${this.options.jobManager.host}:${this.options.jobManager.port}`);
+      this.log.info(`registered with JobManager ${this.options.jobManager.host}:${this.options.jobManager.port}`);
       clearInterval(this.heartbeat);
-      this.heartbeat = setInterval(() => this.send({ type: 'heartbeat' }), message.heartbeatIntervalMs);
+      this.heartbeat = setInterval(() => {
+        this.send({ type: 'heartbeat' });
+        this.attempt?.sendFigures();
+      }, message.heartbeatIntervalMs);
       this.heartbeat.unref();
       return;
     }
@@ -141,9 +174,19 @@ export class TaskManager {
   private async deploy(deployment: SlotAttempt['deployment']): Promise<void> {
     // A JobManager deploys only after the previous attempt ended everywhere; be safe anyway.
     await this.attempt?.abandon();
-    const attempt = new SlotAttempt(deployment, this.exchange, (m) => this.send(m), this.log, this.options.metrics);
+    // The job's configuration (sent by the JobManager) decides this process's logging while the job runs.
+    configureLoggingFrom(deployment.job.settings);
+    const log = (this.options.log ?? rootLogger()).child({
+      jobId: deployment.jobId,
+      jobName: deployment.job.name,
+      attempt: deployment.attempt,
+    });
+    const attempt = new SlotAttempt(deployment, this.exchange, (m) => this.send(m), log, this.options.metrics);
     this.attempt = attempt;
-    this.log(`running attempt ${deployment.attempt} of job ${deployment.jobId} in slot ${deployment.slot}`);
+    logger('cluster', log).info(
+      { slot: deployment.slot },
+      `running attempt ${deployment.attempt} of job ${deployment.jobId} in slot ${deployment.slot}`,
+    );
     await attempt.start();
   }
 }

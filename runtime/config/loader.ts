@@ -26,15 +26,20 @@ export interface LoadOptions {
   env?: Environment;
 }
 
-/** The standard AWS variables as the `s3` section's defaults, as the AWS SDK and CLI read them. */
+/**
+ * Defaults from the environment: the standard AWS variables for the `s3`
+ * section, as the AWS SDK and CLI read them, and $BROOK_CLUSTER_SECRET (from a
+ * Kubernetes Secret, never on a command line).
+ */
 export function awsDefaults(env: Environment): Tree {
+  const cluster = env.BROOK_CLUSTER_SECRET ? { cluster: { secret: env.BROOK_CLUSTER_SECRET } } : {};
   const s3 = {
     endpoint: env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined,
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined,
     accessKeyId: env.AWS_ACCESS_KEY_ID || undefined,
     secretAccessKey: env.AWS_SECRET_ACCESS_KEY || undefined,
   };
-  return { s3: Object.fromEntries(Object.entries(s3).filter(([, v]) => v !== undefined)) };
+  return { ...cluster, s3: Object.fromEntries(Object.entries(s3).filter(([, v]) => v !== undefined)) };
 }
 
 /** YAML's empty values (`key:`) and nulls mean "not set", so defaults apply. */

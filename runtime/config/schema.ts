@@ -251,17 +251,26 @@ const cluster = z
     heartbeatTimeout: duration({ positive: true })
       .default(10_000)
       .describe('a TaskManager silent this long is lost and its job restarts'),
+    secret: z
+      .string()
+      .min(16, 'cluster.secret must be at least 16 characters')
+      .optional()
+      .describe(
+        'shared by the JobManager and its TaskManagers: every control and data connection proves it (HMAC) before anything crosses (default: $BROOK_CLUSTER_SECRET; none: unauthenticated; masked)',
+      ),
   })
   .strict();
 
 const logging = z
   .object({
-    level: logLevel().default('info').describe('the level of every logger'),
+    level: logLevel().optional().describe('the level of every module (default: $BROOK_LOG_LEVEL, else info)'),
     modules: z
       .record(z.string(), logLevel())
       .default({})
-      .describe('levels per module, e.g. { checkpoint: debug }, over `level`'),
-    pretty: flag().default(false).describe('human-readable lines instead of JSON'),
+      .describe('levels per module (docs/logging.md), e.g. { checkpoint: debug }, over `level`'),
+    pretty: flag()
+      .optional()
+      .describe('human-readable lines instead of JSON (default: true for `brook run` on a terminal, else false)'),
   })
   .strict();
 

@@ -2,6 +2,7 @@
 // two-phase-committing sink also hands over "committables" on pre-commit and
 // makes them visible only in `commit`: on checkpoint completion once
 // checkpoints exist, and at the end of a bounded job.
+import type { Logger } from '../logging/logger.ts';
 
 export interface SinkContext {
   /** The record's event timestamp, if it has one. */
@@ -20,6 +21,8 @@ export interface SinkInitContext {
    * Kafka writer finds here the transactional ids a crashed run may have left open.
    */
   readonly restoredWriterStates: readonly unknown[];
+  /** Bound to the job, task, operator and subtask: a connector logs through `logger('kafka', context.log)`. */
+  readonly log?: Logger;
 }
 
 export interface SinkWriter<T> {

@@ -2,6 +2,7 @@
 // enumerator discovers splits and assigns them to parallel readers; readers
 // read their splits and report positions that a checkpoint can store.
 import type { OutputTag } from '../api/output-tag.ts';
+import type { Logger } from '../logging/logger.ts';
 
 /** A unit of work a reader can take over, such as a Kafka partition; carries its position. */
 export interface SourceSplit {
@@ -33,6 +34,8 @@ export interface SourceReaderContext {
   readonly subtaskIndex: number;
   readonly parallelism: number;
   now(): number;
+  /** Bound to the job, task, operator and subtask: a connector logs through `logger('kafka', context.log)`. */
+  readonly log?: Logger;
 }
 
 export interface SourceReader<T, S extends SourceSplit> {
@@ -59,6 +62,8 @@ export interface SourceReader<T, S extends SourceSplit> {
 
 export interface SplitEnumeratorContext<S extends SourceSplit> {
   readonly parallelism: number;
+  /** Bound to the job and the source operator. */
+  readonly log?: Logger;
   assignSplits(subtask: number, splits: S[]): void;
   signalNoMoreSplits(subtask: number): void;
 }

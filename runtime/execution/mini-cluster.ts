@@ -27,6 +27,8 @@ import type { CheckpointStorage } from '../checkpoint/storage.ts';
 import type { OperatorSnapshot } from '../operators/operator.ts';
 import { decideRestart, initialRestartState, type RestartStrategy } from '../recovery/restart-strategy.ts';
 import type { StateStoreOpener } from '../state/state-backend.ts';
+import type { Logger } from '../logging/logger.ts';
+import { checkpointLogListener } from '../checkpoint/checkpoint-log.ts';
 
 export class JobExecutionError extends BrookError {
   constructor(jobName: string, cause: unknown, restartOutcome?: string) {
@@ -67,6 +69,8 @@ export interface MiniClusterOptions {
   metrics?: MetricsRegistry;
   /** Told of every checkpoint's start, completion and failure by the coordinator (job metrics). */
   checkpointListeners?: CheckpointListener[];
+  /** Log context of the job (its id and name); tasks and operators add theirs. */
+  log?: Logger;
 }
 
 export interface JobExecutionResult {
@@ -195,6 +199,7 @@ async function runAttempt(
     alignBarriers: options.checkpointing?.settings.mode !== 'at-least-once',
     openStateStores: options.openStateStores,
     metrics: options.metrics?.attempt(graph.jobName),
+    log: options.log,
   };
   const operatorsByUid = new Map<string, StreamOperator[]>();
   const tasks: Task[] = [];
@@ -218,7 +223,7 @@ async function runAttempt(
     fail,
     firstCheckpointId,
   );
-  coordinator.listeners.push(...(options.checkpointListeners ?? []));
+  coordinator.listeners.push(checkpointLogListener(options.log), ...(options.checkpointListeners ?? []));
   for (const vertex of graph.vertices) {
     for (let subtask = 0; subtask < vertex.parallelism; subtask++) {
       const checkpoints = {
@@ -267,7 +272,7 @@ async function runAttempt(
     if (restore) await restoreOperators(graph, operatorsByUid, restore);
     await Promise.all(tasks.map((t) => t.open()));
     for (const [nodeId, readers] of sourceReaders) {
-      const enumerator = await startEnumerator(graph, nodeId, readers, restore);
+      const enumerator = await startEnumerator(graph, nodeId, readers, restore, options.log);
       if (enumerator) enumerators.push(enumerator);
     }
     coordinator.start();
@@ -328,10 +333,12 @@ function startEnumerator(
   nodeId: number,
   readers: SourceOperator[],
   restore: RestorePlan | undefined,
+  log: Logger | undefined,
 ): Promise<SplitEnumerator<SourceSplit> | undefined> {
   const node = graph.nodes.find((n) => n.id === nodeId)!;
   const context = {
     parallelism: readers.length,
+    log: log?.child({ operator: node.name, operatorUid: node.uid }),
     assignSplits: (subtask: number, splits: SourceSplit[]) => readers[subtask]!.addSplits(splits),
     signalNoMoreSplits: (subtask: number) => readers[subtask]!.reader.notifyNoMoreSplits(),
   };

@@ -4,6 +4,7 @@
 // a TaskManager build tasks with this same code.
 import type { JobEdge, JobGraph, JobNode, JobVertex } from '../graph/job-graph.ts';
 import type { AttemptMetrics } from '../metrics/registry.ts';
+import { rootLogger, type Logger } from '../logging/logger.ts';
 import type { StreamOperator } from '../operators/operator.ts';
 import { SourceOperator } from '../operators/source-operator.ts';
 import { keyGroupRangeForSubtask } from '../state/key-groups.ts';
@@ -33,6 +34,8 @@ export interface TaskRuntime {
   openStateStores?: StateStoreOpener;
   /** Where the attempt's task and operator metrics are registered; absent: counted, not exported. */
   metrics?: AttemptMetrics;
+  /** Log context of the attempt (job id and name); tasks and operators add theirs. */
+  log?: Logger;
 }
 
 export interface BuiltTask {
@@ -61,6 +64,8 @@ export function buildTask(
   runtime: TaskRuntime,
   checkpoints: CheckpointAcknowledger,
 ): BuiltTask {
+  const head = vertex.nodes[0]!;
+  const taskLog = (runtime.log ?? rootLogger()).child({ task: vertex.name, taskId: head.uid, subtask });
   const operators = vertex.nodes.map((node) => {
     const t = node.transformation;
     const operator =
@@ -109,6 +114,7 @@ export function buildTask(
       output: new ChainOutput(main, side, downstreamOperators, downstreamWriters, operator.metrics),
       clock: runtime.clock,
       checkpointing: runtime.checkpointing,
+      log: taskLog.child({ operator: node.name, operatorUid: node.uid }),
       openStateStores:
         runtime.openStateStores &&
         (() => runtime.openStateStores!({ jobName: graph.jobName, operatorUid: node.uid, subtask })),
@@ -125,7 +131,6 @@ export function buildTask(
     });
   }
 
-  const head = vertex.nodes[0]!;
   const gates = ([1, 2] as const)
     .map((inputIndex) => {
       const inputEdges = graph.edges.filter((e) => e.target === head && e.inputIndex === inputIndex);
@@ -145,6 +150,7 @@ export function buildTask(
     writers: allWriters,
     checkpoints,
     alignBarriers: runtime.alignBarriers,
+    log: taskLog,
   });
   const headOperator = operators[0]!.operator;
   runtime.metrics?.addTask({

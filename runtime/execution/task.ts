@@ -8,7 +8,7 @@ import { TaskTimes } from '../metrics/task-metrics.ts';
 import { WatermarkCombiner } from '../time/watermark-combiner.ts';
 import { END_OF_INPUT, MAX_WATERMARK, type BarrierEvent } from './elements.ts';
 import type { InputGate } from './input-gate.ts';
-import { executionLog } from './log.ts';
+import { logger, type Logger } from '../logging/logger.ts';
 import type { RecordWriter } from './record-writer.ts';
 import { annotate, describeRecord, type UserFunctionError } from './user-function-error.ts';
 
@@ -30,6 +30,8 @@ export interface TaskParts {
   checkpoints?: CheckpointAcknowledger;
   /** Exactly-once: an input that delivered barrier n waits for the other. At-least-once: both keep flowing. */
   alignBarriers: boolean;
+  /** Log context of this task: job, task (vertex name and id), subtask. */
+  log?: Logger;
 }
 
 export class Task {
@@ -56,9 +58,11 @@ export class Task {
   private afterFinish: Promise<void> = Promise.resolve();
   /** Time spent busy, idle and backpressured, read by metrics. */
   readonly times = new TaskTimes();
+  private readonly log: Logger;
 
   constructor(private readonly parts: TaskParts) {
     this.head = parts.operators[0]!;
+    this.log = logger('execution', parts.log);
     this.inputWatermarks = new WatermarkCombiner(parts.gates.length);
     for (const gate of parts.gates) for (const channel of gate.channels) channel.onData = () => this.notify();
   }
@@ -144,8 +148,8 @@ export class Task {
 
   /** A commit failure the job cannot report any more: it is ending for another reason. */
   private logCommitFailure(error: unknown, operator?: string, checkpointId?: number): void {
-    executionLog.warn(
-      { event: 'commit-failed-after-cancel', task: this.name, operator, checkpointId, err: error },
+    this.log.warn(
+      { event: 'commit-failed-after-cancel', failedOperator: operator, checkpointId, err: error },
       'a commit failed after the task was cancelled',
     );
   }
@@ -236,6 +240,7 @@ export class Task {
         throw annotate(error, operator, 'while opening');
       }
     }
+    this.log.debug('task opened');
   }
 
   /** Closes every operator of the chain, even after one failed; rejects with the first failure. */
@@ -294,6 +299,10 @@ export class Task {
     this.times.start();
     try {
       await this.runToEnd();
+      this.log.debug(this.finished ? 'task finished' : 'task cancelled');
+    } catch (error) {
+      this.log.debug({ err: error }, 'task failed');
+      throw error;
     } finally {
       this.times.stop();
     }

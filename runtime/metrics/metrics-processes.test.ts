@@ -177,7 +177,7 @@ describe('/metrics of brook processes', () => {
       String(RATE),
     ]);
     processes.push(run);
-    const url = (await run.waitFor(/brook run: metrics at (http:\S+)/))[1]!;
+    const url = (await run.waitFor(/metrics at (http:[^\s"]+)/))[1]!;
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
     assert.equal((await fetch(url.replace('/metrics', '/other'))).status, 404);
     await checkWhileFlowing([url]);
@@ -223,9 +223,9 @@ describe('/metrics of brook processes', () => {
       String(RATE),
     ]);
     processes.push(jobManager);
-    const jmMetrics = (await jobManager.waitFor(/brook jobmanager: metrics at (http:\S+)/))[1]!;
+    const jmMetrics = (await jobManager.waitFor(/metrics at (http:[^\s"]+)/))[1]!;
     const controlPort = (await jobManager.waitFor(/control port at 127\.0\.0\.1:(\d+)/))[1]!;
-    const restUrl = (await jobManager.waitFor(/REST API at (http:\S+)/))[1]!;
+    const restUrl = (await jobManager.waitFor(/REST API at (http:[^\s"]+)/))[1]!;
     const taskManagers = [1, 2].map((n) => {
       const tm = new BrookProcess(`taskmanager ${n}`, [
         'taskmanager',
@@ -240,7 +240,7 @@ describe('/metrics of brook processes', () => {
       return tm;
     });
     const tmMetrics = await Promise.all(
-      taskManagers.map(async (tm) => (await tm.waitFor(/brook taskmanager: metrics at (http:\S+)/))[1]!),
+      taskManagers.map(async (tm) => (await tm.waitFor(/metrics at (http:[^\s"]+)/))[1]!),
     );
     assert.notEqual(tmMetrics[0], tmMetrics[1]);
 

@@ -9,6 +9,7 @@ import { registerProcessMetrics } from './process-metrics.ts';
 import type { SplitBacklog } from '../connectors/source.ts';
 import { registerTaskFamilies, type MeteredOperator, type MeteredTask, type TaskEntry } from './task-families.ts';
 import { OperatorMetricGroup, UserMetricFamilies, type MetricOwner } from './user-metrics.ts';
+import { readSubtaskFigures, type SubtaskFigures } from './subtask-figures.ts';
 
 /** One task (a subtask of a job vertex) as it is registered. */
 export interface TaskRegistration {
@@ -107,6 +108,14 @@ export class MetricsRegistry {
 
   get contentType(): string {
     return this.prometheus.contentType;
+  }
+
+  /** The figures of every task of the live attempts, read now (what `brook run` shows on its REST API). */
+  subtaskFigures(): SubtaskFigures[] {
+    const at = Date.now();
+    return [...this.liveTasks()].map((t) =>
+      readSubtaskFigures(String(t.labels.task_id), Number(t.labels.subtask), t.task, t.operators, at),
+    );
   }
 
   private *liveTasks(): Iterable<TaskEntry> {

@@ -15,6 +15,8 @@ export interface MeteredOperator {
 
 export interface MeteredTask {
   readonly times: TaskTimes;
+  /** Read by the REST API's figures (subtask-figures.ts), not exported. */
+  readonly isFinished?: boolean;
   inputQueueLength(): number;
 }
 

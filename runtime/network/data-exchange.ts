@@ -10,6 +10,8 @@ import type { InputChannel, OutputChannel } from '../execution/channel.ts';
 import type { ChannelItem } from '../execution/elements.ts';
 import { FrameDecoder, FrameType, encodeFrame, type Frame } from './frames.ts';
 import { decodeItem, encodeItem, msgpackRecordCodec, type RecordCodec } from './item-codec.ts';
+import { authenticateClient, authenticateToServer } from './peer-auth.ts';
+import { logger } from '../logging/logger.ts';
 
 export class PeerLostError extends BrookError {
   constructor(channel: string, peer: string, reason: string) {
@@ -167,7 +169,14 @@ export class DataExchange {
   >();
   private readonly accepted = new Set<Socket>();
 
-  constructor(private readonly codec: RecordCodec = msgpackRecordCodec()) {}
+  private readonly codec: RecordCodec;
+  private readonly secret: string | undefined;
+
+  /** `secret`: cluster.secret, proved on every connection before a frame crosses (peer-auth.ts). */
+  constructor(options: { codec?: RecordCodec; secret?: string } = {}) {
+    this.codec = options.codec ?? msgpackRecordCodec();
+    this.secret = options.secret;
+  }
 
   /** Listens on `host:port` (port 0 picks one); resolves with the bound address. */
   async listen(host: string, port: number): Promise<Address> {
@@ -239,9 +248,22 @@ export class DataExchange {
   private accept(socket: Socket): void {
     this.accepted.add(socket);
     socket.setNoDelay(true);
+    const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    authenticateClient(socket, this.secret, `data connection from ${peer}`).then(
+      (initial) => this.serve(socket, initial),
+      (error: Error) => {
+        // Refused before a frame was read: nothing of it reached a channel.
+        logger('network').warn({ peer }, error.message);
+        this.accepted.delete(socket);
+        socket.destroy();
+      },
+    );
+  }
+
+  private serve(socket: Socket, initial: Buffer): void {
     const decoder = new FrameDecoder();
     const bound = new Set<RemoteInputChannel>();
-    socket.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       let frames: Frame[];
       try {
         frames = decoder.push(chunk);
@@ -250,13 +272,20 @@ export class DataExchange {
         return;
       }
       for (const frame of frames) this.onProducerFrame(socket, frame, bound);
-    });
+    };
+    socket.on('data', onData);
     const lost = (reason: string) => {
-      this.accepted.delete(socket);
+      if (this.accepted.delete(socket))
+        logger('network').debug(
+          { peer: socket.remoteAddress, channels: bound.size, reason },
+          'producer connection ended',
+        );
       for (const channel of bound) channel.disconnected(reason);
     };
     socket.on('error', (error) => lost(error.message));
     socket.on('close', () => lost('the connection closed before end of input'));
+    if (initial.length > 0) onData(initial);
+    socket.resume();
   }
 
   private onProducerFrame(socket: Socket, frame: Frame, bound: Set<RemoteInputChannel>): void {
@@ -282,8 +311,7 @@ export class DataExchange {
         socket.setNoDelay(true);
         const outputs = new Map<string, RemoteOutputChannel>();
         const decoder = new FrameDecoder();
-        socket.once('connect', () => resolve({ socket, outputs }));
-        socket.on('data', (chunk: Buffer) => {
+        const onData = (chunk: Buffer) => {
           let frames: Frame[];
           try {
             frames = decoder.push(chunk);
@@ -294,8 +322,26 @@ export class DataExchange {
           for (const frame of frames) {
             if (frame.type === FrameType.CREDIT) outputs.get(frame.channel)?.addCredits(frame.payload.readUInt32BE(0));
           }
+        };
+        socket.once('connect', () => {
+          authenticateToServer(socket, this.secret, `TaskManager ${key}`).then(
+            (initial) => {
+              logger('network').debug({ peer: key }, 'connected to a TaskManager for data exchange');
+              socket.on('data', onData);
+              if (initial.length > 0) onData(initial);
+              socket.resume();
+              resolve({ socket, outputs });
+            },
+            (error: Error) => {
+              socket.destroy();
+              lost(error.message);
+            },
+          );
         });
         const lost = (reason: string) => {
+          // Only this connection's entry: a newer one to the same peer may have replaced it.
+          if (this.connections.get(key) !== connection) return;
+          logger('network').debug({ peer: key, channels: outputs.size, reason }, 'data exchange connection ended');
           this.connections.delete(key);
           for (const [id, output] of outputs) output.fail(new PeerLostError(id, key, reason));
           reject(new BrookError('BROOK_NETWORK', `cannot connect to ${key}: ${reason}`));

@@ -13,6 +13,7 @@ import type { DisposableStateStores } from '../state/state-backend.ts';
 import { EMPTY_KEYED_SNAPSHOT, type KeyGroupSnapshot, type KeyedStateSnapshot } from '../state/keyed-snapshot.ts';
 import type { KeyedStateAccess } from '../state/state-access.ts';
 import type { ProcessingTimeClock } from '../time/processing-time.ts';
+import { logger, type Logger } from '../logging/logger.ts';
 import { OperatorMetrics } from '../metrics/task-metrics.ts';
 import { OperatorMetricGroup } from '../metrics/user-metrics.ts';
 
@@ -33,6 +34,8 @@ export interface OperatorSetup {
   checkpointing?: boolean;
   /** Opens where keyed state lives (absent: the heap). Keyed operators call it once and dispose it on close. */
   openStateStores?: () => DisposableStateStores;
+  /** Log context of this operator instance: job, task, operator (name and uid), subtask. */
+  log?: Logger;
 }
 
 /** Per-subtask state that is not keyed: small, stored whole, redistributed on restore. */
@@ -174,6 +177,7 @@ export abstract class StreamOperator {
       parallelism: s.parallelism,
       maxParallelism: s.maxParallelism,
       metrics: this.metrics.user,
+      log: logger('job', s.log),
       getOperatorStateStore: () => this.operatorState,
     };
   }

@@ -36,6 +36,7 @@ export class SinkOperator extends StreamOperator {
       parallelism: s.parallelism,
       // Read without registering: a sink whose writer keeps no state must leave no operator state behind.
       restoredWriterStates: [...(this.operatorState.lists.get(WRITER_STATE)?.values ?? [])],
+      log: s.log,
     };
     this.writer = await this.sink.createWriter(init);
     if (isTwoPhaseCommitting(this.sink)) {

@@ -42,6 +42,7 @@ export class SourceOperator extends StreamOperator implements ReaderOutput<unkno
       subtaskIndex: s.subtaskIndex,
       parallelism: s.parallelism,
       now: () => s.clock.now(),
+      log: s.log,
     });
     await this.reader.start?.();
     if (this.strategy && this.intervalMs > 0) this.schedulePeriodic();

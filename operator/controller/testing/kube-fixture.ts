@@ -20,11 +20,13 @@ import type { StreamDeploymentSpecInput } from '../../resource/stream-deployment
 import type { StreamDeploymentStatus } from '../../resource/stream-deployment-status.ts';
 import { childNames } from '../../children/names.ts';
 import { Controller, type ControllerOptions } from '../controller.ts';
-import { streamDeployments } from '../kube-resources.ts';
+import { streamDeployments, streamSnapshots } from '../kube-resources.ts';
+import type { StreamSnapshotStatus } from '../../resource/stream-snapshot.ts';
 import { eventually } from '../../../runtime/testing/wait-until.ts';
 
 const crdsDir = join(import.meta.dirname, '..', '..', '..', 'crds');
 const crd = { group: streamDeployments.group, version: streamDeployments.version, plural: streamDeployments.plural };
+const snapshotCrd = { group: streamSnapshots.group, version: streamSnapshots.version, plural: streamSnapshots.plural };
 
 export function kubectl(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(endpoints.kubernetes.kubectl, args, {
@@ -42,7 +44,13 @@ export async function kubernetesWithCrds(): Promise<KubeConfig> {
   execFileSync(endpoints.kubernetes.kubectl, ['apply', '--server-side', '--force-conflicts', '-f', crdsDir], { env });
   execFileSync(
     endpoints.kubernetes.kubectl,
-    ['wait', '--for=condition=Established', '--timeout=60s', 'crd/streamdeployments.brook.dev'],
+    [
+      'wait',
+      '--for=condition=Established',
+      '--timeout=60s',
+      'crd/streamdeployments.brook.dev',
+      'crd/streamsnapshots.brook.dev',
+    ],
     { env },
   );
   const kc = new KubeConfig();
@@ -53,6 +61,11 @@ export async function kubernetesWithCrds(): Promise<KubeConfig> {
     () => custom.listClusterCustomObject({ ...crd, limit: 1 }),
     () => true,
     'StreamDeployments are served',
+  );
+  await eventually(
+    () => custom.listClusterCustomObject({ ...snapshotCrd, limit: 1 }),
+    () => true,
+    'StreamSnapshots are served',
   );
   return kc;
 }
@@ -69,6 +82,19 @@ export interface StreamDeploymentObject {
   };
   spec: Record<string, unknown>;
   status?: StreamDeploymentStatus;
+}
+
+export interface StreamSnapshotObject {
+  metadata: {
+    name: string;
+    namespace: string;
+    uid: string;
+    labels?: Record<string, string>;
+    finalizers?: string[];
+    ownerReferences?: { kind: string; name: string; uid: string }[];
+  };
+  spec: Record<string, unknown>;
+  status?: StreamSnapshotStatus;
 }
 
 /** A namespace of the test's own, and what the tests do in it. */
@@ -99,6 +125,13 @@ export class TestNamespace {
     // Finalizers of resources a stopped controller left behind would keep the namespace terminating.
     for (const sd of await this.listStreamDeployments()) {
       if (sd.metadata.finalizers?.length) await this.patch(sd.metadata.name, { metadata: { finalizers: null } });
+    }
+    for (const snap of await this.listStreamSnapshots().catch(() => [])) {
+      if (snap.metadata.finalizers?.length)
+        await this.custom.patchNamespacedCustomObject(
+          { ...snapshotCrd, namespace: this.name, name: snap.metadata.name, body: { metadata: { finalizers: null } } },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        );
     }
     await this.core.deleteNamespace({ name: this.name }).catch(() => {});
   }
@@ -156,6 +189,41 @@ export class TestNamespace {
       items: StreamDeploymentObject[];
     };
     return list.items;
+  }
+
+  async createStreamSnapshot(name: string, spec: Record<string, unknown>): Promise<StreamSnapshotObject> {
+    return (await this.custom.createNamespacedCustomObject({
+      ...snapshotCrd,
+      namespace: this.name,
+      body: { apiVersion: 'brook.dev/v1beta1', kind: 'StreamSnapshot', metadata: { name }, spec },
+    })) as StreamSnapshotObject;
+  }
+
+  async getStreamSnapshot(name: string): Promise<StreamSnapshotObject | undefined> {
+    try {
+      return (await this.custom.getNamespacedCustomObject({
+        ...snapshotCrd,
+        namespace: this.name,
+        name,
+      })) as StreamSnapshotObject;
+    } catch (error) {
+      if ((error as { code?: number }).code === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** StreamSnapshots, optionally those with a label selector. */
+  async listStreamSnapshots(labelSelector?: string): Promise<StreamSnapshotObject[]> {
+    const list = (await this.custom.listNamespacedCustomObject({
+      ...snapshotCrd,
+      namespace: this.name,
+      ...(labelSelector !== undefined ? { labelSelector } : {}),
+    })) as { items: StreamSnapshotObject[] };
+    return list.items;
+  }
+
+  async deleteStreamSnapshot(name: string): Promise<void> {
+    await this.custom.deleteNamespacedCustomObject({ ...snapshotCrd, namespace: this.name, name });
   }
 
   /** A JSON merge patch of the StreamDeployment (spec, metadata). */

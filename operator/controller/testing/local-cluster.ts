@@ -34,7 +34,8 @@ export class LocalCluster {
       arg === `${configDirectory}/${configFileName}` ? configFile : arg,
     );
     const separator = args.indexOf('--');
-    const local = ['--set', 'cluster.controlPort=0', '--set', 'rest.port=0'];
+    // Ports the OS chooses, so several clusters (and other tests) never collide on the pod ports.
+    const local = ['--set', 'cluster.controlPort=0', '--set', 'rest.port=0', '--set', 'metrics.port=0'];
     const jobManagerArgs =
       separator < 0 ? [...args, ...local] : [...args.slice(0, separator), ...local, ...args.slice(separator)];
     const jobId = children.jobManager.metadata?.annotations?.[jobIdAnnotation] ?? '';
@@ -44,7 +45,8 @@ export class LocalCluster {
       configFile,
     );
     cluster.controlPort = Number((await cluster.jobManager.waitFor(/control port at 127\.0\.0\.1:(\d+)/))[1]);
-    cluster.restUrl = (await cluster.jobManager.waitFor(/REST API at (http:\S+)/))[1]!;
+    // The line may be plain text or a JSON log record: the URL ends at a quote as well as at a space.
+    cluster.restUrl = (await cluster.jobManager.waitFor(/REST API at (http:[^\s"]+)/))[1]!;
     for (let i = 0; i < taskManagers; i++) cluster.startTaskManager();
     return cluster;
   }
@@ -58,6 +60,8 @@ export class LocalCluster {
       this.configFile,
       '--set',
       'cluster.dataPort=0',
+      '--set',
+      'metrics.port=0',
     ]);
     this.taskManagers.push(tm);
     return tm;

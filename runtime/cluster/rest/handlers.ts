@@ -1,14 +1,22 @@
 // What each REST route answers, given the parsed request: no HTTP here
 // (server.ts does that), so every endpoint can be exercised directly.
 import { isTerminal } from '../job-status.ts';
-import type { JobInfo, JobsBackend } from '../jobs-backend.ts';
+import type { JobInfo, JobsBackend, VertexInfo } from '../jobs-backend.ts';
 import { checkpointingStatistics } from './checkpoint-views.ts';
 import { clusterOverview, dashboardConfiguration, taskManagersInfo } from './cluster-views.ts';
-import { jobDetails, jobExceptions, jobPlan, jobsList, jobsOverview } from './job-views.ts';
+import { jobDetails, jobExceptions, jobPlan, jobsList, jobsOverview, taskStateOf } from './job-views.ts';
 import { parseBody, savepointTriggerBody, stopBody } from './request-bodies.ts';
 import { RestError } from './rest-error.ts';
 import type { RouteName } from './routes.ts';
 import { decideTrigger, type Operation, type OperationKind, type TriggerStore } from './triggers.ts';
+import {
+  aggregatedSubtaskMetrics,
+  isAggregation,
+  vertexBackpressure,
+  vertexDetails,
+  vertexMetricList,
+  vertexWatermarks,
+} from './vertex-views.ts';
 
 export interface RestContext {
   backend: JobsBackend;
@@ -38,6 +46,31 @@ function jobOf(context: RestContext, jobId: string): JobInfo {
   const job = context.backend.jobs().find((j) => j.id === jobId);
   if (!job) throw new RestError(404, `job ${jobId} not found`);
   return job;
+}
+
+function vertexOf(job: JobInfo, vertexId: string): VertexInfo {
+  const vertex = job.vertices.find((v) => v.id === vertexId);
+  if (!vertex) throw new RestError(404, `job ${job.id} has no vertex ${vertexId}`);
+  return vertex;
+}
+
+/** Flink's comma-separated `get` (metric names) and `agg` lists; absent: undefined. */
+function listParameter(query: URLSearchParams, name: string): string[] | undefined {
+  const raw = query.get(name);
+  if (raw === null) return undefined;
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+function aggregationsParameter(query: URLSearchParams) {
+  const agg = listParameter(query, 'agg') ?? [];
+  const unknown = agg.find((a) => !isAggregation(a));
+  if (unknown !== undefined) {
+    throw new RestError(400, `query parameter 'agg' must list min, max, avg or sum, got '${unknown}'`);
+  }
+  return agg.filter(isAggregation);
 }
 
 function subtasksOf(job: JobInfo): number {
@@ -116,8 +149,34 @@ export async function handle(request: RestRequest, context: RestContext): Promis
       return ok(jobsOverview(backend.jobs(), now));
     case 'taskmanagers':
       return ok(taskManagersInfo(backend.taskManagers()));
-    case 'job':
-      return ok(jobDetails(jobOf(context, params.jobid!), now));
+    case 'job': {
+      const job = jobOf(context, params.jobid!);
+      return ok(jobDetails(job, now, backend.figures(job.id)));
+    }
+    case 'vertex': {
+      const job = jobOf(context, params.jobid!);
+      const vertex = vertexOf(job, params.vertexid!);
+      return ok(vertexDetails(job, vertex, backend.figures(job.id), taskStateOf(job.state), now));
+    }
+    case 'vertex-backpressure': {
+      const job = jobOf(context, params.jobid!);
+      return ok(vertexBackpressure(vertexOf(job, params.vertexid!), backend.figures(job.id), now));
+    }
+    case 'vertex-watermarks': {
+      const job = jobOf(context, params.jobid!);
+      return ok(vertexWatermarks(vertexOf(job, params.vertexid!), backend.figures(job.id)));
+    }
+    case 'vertex-metrics': {
+      const job = jobOf(context, params.jobid!);
+      const vertex = vertexOf(job, params.vertexid!);
+      return ok(vertexMetricList(vertex, backend.figures(job.id), listParameter(query, 'get')));
+    }
+    case 'vertex-subtask-metrics': {
+      const job = jobOf(context, params.jobid!);
+      const vertex = vertexOf(job, params.vertexid!);
+      const agg = aggregationsParameter(query);
+      return ok(aggregatedSubtaskMetrics(vertex, backend.figures(job.id), listParameter(query, 'get'), agg));
+    }
     case 'job-status':
       return ok({ status: jobOf(context, params.jobid!).state });
     case 'job-plan':

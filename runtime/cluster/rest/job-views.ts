@@ -1,7 +1,9 @@
 // The JSON of the job endpoints, in Flink's shapes (JobIdsWithStatusOverview,
 // MultipleJobsDetails, JobDetailsInfo with its plan, JobExceptionsInfoWithHistory),
 // computed purely from what a backend reports.
+import type { SubtaskSample } from '../figures-store.ts';
 import type { ExceptionRecord, JobInfo, JobState } from '../jobs-backend.ts';
+import { samplesOf, subtaskState, vertexMetrics } from './vertex-views.ts';
 
 /** Flink's ExecutionState names, in Flink's order. */
 const executionStates = [
@@ -130,9 +132,27 @@ export function jobPlan(job: JobInfo) {
   };
 }
 
-export function jobDetails(job: JobInfo, now: number) {
+/** Flink's JobDetailsInfo; each vertex with its subtasks' figures summed (vertex-views.ts). */
+export function jobDetails(job: JobInfo, now: number, samples: readonly SubtaskSample[] = []) {
   const taskState = taskStateOf(job.state);
   const timestamps = Object.fromEntries(allJobStates.map((s) => [s, job.timestamps[s as JobState] ?? 0]));
+  const vertexStates = job.vertices.map((vertex) => {
+    const mine = samplesOf(vertex, samples);
+    const tasks = stateCounts(taskState, 0);
+    for (let subtask = 0; subtask < vertex.parallelism; subtask++) {
+      tasks[
+        subtaskState(
+          taskState,
+          mine.find((s) => s.latest.subtask === subtask),
+        )
+      ]++;
+    }
+    // A vertex is finished once all its subtasks are (a bounded source before the rest of the job).
+    const status: ExecutionState = tasks.FINISHED === vertex.parallelism ? 'FINISHED' : taskState;
+    return { vertex, mine, status, tasks };
+  });
+  const statusCounts = stateCounts(taskState, 0);
+  for (const { status } of vertexStates) statusCounts[status]++;
   return {
     jid: job.id,
     name: job.name,
@@ -143,29 +163,17 @@ export function jobDetails(job: JobInfo, now: number) {
     maxParallelism: job.maxParallelism,
     now,
     timestamps,
-    vertices: job.vertices.map((vertex) => ({
+    vertices: vertexStates.map(({ vertex, mine, status, tasks }) => ({
       id: vertex.id,
       name: vertex.name,
       maxParallelism: job.maxParallelism,
       parallelism: vertex.parallelism,
-      status: taskState,
+      status,
       ...times(job, now),
-      tasks: stateCounts(taskState, vertex.parallelism),
-      metrics: {
-        'read-bytes': 0,
-        'read-bytes-complete': false,
-        'write-bytes': 0,
-        'write-bytes-complete': false,
-        'read-records': 0,
-        'read-records-complete': false,
-        'write-records': 0,
-        'write-records-complete': false,
-        'accumulated-backpressured-time': 0,
-        'accumulated-idle-time': 0,
-        'accumulated-busy-time': 0,
-      },
+      tasks,
+      metrics: vertexMetrics(vertex.parallelism, mine),
     })),
-    'status-counts': stateCounts(taskState, job.vertices.length),
+    'status-counts': statusCounts,
     plan: jobPlan(job),
     restarts: job.restarts,
   };

@@ -12,7 +12,8 @@ import { valueState, type KeyedProcessFunction, type ValueState } from '../../in
 import { queueSource } from '../../testing/queue-source.ts';
 import { waitUntil } from '../../testing/wait-until.ts';
 import { JobStatusTracker } from '../job-status-tracker.ts';
-import { MiniClusterBackend } from '../mini-cluster-backend.ts';
+import { figuresOf, MiniClusterBackend } from '../mini-cluster-backend.ts';
+import { MetricsRegistry } from '../../metrics/registry.ts';
 import { describeJobGraph, statusHooks } from '../mini-cluster-status.ts';
 import { startRestServer, type RestServer } from './server.ts';
 
@@ -92,15 +93,18 @@ export async function startTestJob(options: TestJobOptions = {}): Promise<TestJo
   const tracker = new JobStatusTracker({ id: jobId, name, ...describeJobGraph(env.getJobGraph(name)) });
   const control = new JobControl();
   const abort = new AbortController();
+  // The tasks' counters, read by the REST API's per-vertex figures (as `brook run` does).
+  const metrics = new MetricsRegistry();
   const backend = new MiniClusterBackend({
     tracker,
     control,
     cancel: () => abort.abort(),
     defaultSavepointDir: `file://${dir}/savepoints`,
+    figures: figuresOf(metrics),
   });
   const rest = await startRestServer({ backend, port: 0 });
   const hooks = statusHooks(tracker);
-  const outcome = env.execute(name, { jobId, control, signal: abort.signal, ...hooks }).then(
+  const outcome = env.execute(name, { jobId, control, signal: abort.signal, metrics, ...hooks }).then(
     (result) => {
       tracker.ended('finished');
       return { result };

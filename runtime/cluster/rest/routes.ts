@@ -13,6 +13,11 @@ export type RouteName =
   | 'job-plan'
   | 'job-checkpoints'
   | 'job-exceptions'
+  | 'vertex'
+  | 'vertex-backpressure'
+  | 'vertex-watermarks'
+  | 'vertex-metrics'
+  | 'vertex-subtask-metrics'
   | 'savepoint-trigger'
   | 'savepoint-status'
   | 'stop'
@@ -38,6 +43,11 @@ export const routes: readonly RouteSpec[] = [
   { name: 'job-plan', method: 'GET', path: '/jobs/:jobid/plan' },
   { name: 'job-checkpoints', method: 'GET', path: '/jobs/:jobid/checkpoints' },
   { name: 'job-exceptions', method: 'GET', path: '/jobs/:jobid/exceptions' },
+  { name: 'vertex', method: 'GET', path: '/jobs/:jobid/vertices/:vertexid' },
+  { name: 'vertex-backpressure', method: 'GET', path: '/jobs/:jobid/vertices/:vertexid/backpressure' },
+  { name: 'vertex-watermarks', method: 'GET', path: '/jobs/:jobid/vertices/:vertexid/watermarks' },
+  { name: 'vertex-metrics', method: 'GET', path: '/jobs/:jobid/vertices/:vertexid/metrics' },
+  { name: 'vertex-subtask-metrics', method: 'GET', path: '/jobs/:jobid/vertices/:vertexid/subtasks/metrics' },
   { name: 'savepoint-trigger', method: 'POST', path: '/jobs/:jobid/savepoints' },
   { name: 'savepoint-status', method: 'GET', path: '/jobs/:jobid/savepoints/:triggerid' },
   { name: 'stop', method: 'POST', path: '/jobs/:jobid/stop' },

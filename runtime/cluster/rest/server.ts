@@ -1,18 +1,17 @@
 // The JobManager REST API over node:http (DESIGN.md: port 8081): routes a
 // request, reads its JSON body, answers JSON, and turns errors into Flink's
-// `{"errors": [...]}` with the matching status code.
+// `{"errors": [...]}` with the matching status code; `/` is the web dashboard.
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { pino } from 'pino';
 import { BrookError, describeCauseChain } from '../../errors.ts';
 import { JobConflictError, UnknownJobError, type JobsBackend } from '../jobs-backend.ts';
 import { handle, type RestContext } from './handlers.ts';
+import { dashboardAsset } from './dashboard/assets.ts';
 import { errorBody, RestError } from './rest-error.ts';
 import { matchRoute } from './routes.ts';
 import { TriggerStore, type TriggerStoreOptions } from './triggers.ts';
-
-const log = pino({ name: 'brook.rest', level: process.env.BROOK_LOG_LEVEL ?? 'info' }, pino.destination(2));
+import { logger } from '../../logging/logger.ts';
 
 export interface RestServerOptions {
   backend: JobsBackend;
@@ -94,6 +93,17 @@ async function serve(context: RestContext, maxBodyBytes: number, request: Incomi
   const method = request.method ?? 'GET';
   const url = new URL(request.url ?? '/', 'http://localhost');
   try {
+    const asset = dashboardAsset(method, url.pathname);
+    if (asset) {
+      // The dashboard (docs/dashboard.md); revalidated at every load, so an upgraded JobManager serves its own.
+      response.writeHead(200, {
+        'content-type': asset.contentType,
+        'content-length': asset.body.length,
+        'cache-control': 'no-cache',
+      });
+      response.end(method === 'HEAD' ? undefined : asset.body);
+      return;
+    }
     const match = matchRoute(method, url.pathname);
     if (match.kind === 'not-found') throw new RestError(404, `not found: ${url.pathname}`);
     if (match.kind === 'method-not-allowed') {
@@ -108,7 +118,7 @@ async function serve(context: RestContext, maxBodyBytes: number, request: Incomi
     send(response, result.status, result.body);
   } catch (error) {
     const { status, message, headers } = errorResponse(error);
-    if (status >= 500) log.error({ method, path: url.pathname, err: error }, 'REST request failed');
+    if (status >= 500) logger('rest').error({ method, path: url.pathname, err: error }, 'REST request failed');
     // A body left unread would be taken as the next request on this connection.
     if (error instanceof BodyTooLargeError) headers.connection = 'close';
     send(response, status, errorBody(message), headers);

@@ -7,7 +7,7 @@ import type { Committer } from '../sink.ts';
 import type { KafkaSinkSettings } from './config.ts';
 import { TransactionCoordinatorClient } from './coordinator-client.ts';
 import { describeKafkaError, KafkaTransactionError, protocolErrorIds } from './errors.ts';
-import { kafkaLog } from './log.ts';
+import { logger, type Logger } from '../../logging/logger.ts';
 import type { KafkaCommittable } from './transaction-ids.ts';
 
 const ABORTED = new Set([
@@ -20,9 +20,14 @@ const ABORTED = new Set([
 export class KafkaCommitter implements Committer<KafkaCommittable> {
   private readonly client: TransactionCoordinatorClient;
   private closed = false;
+  private readonly log: Logger;
 
-  constructor(private readonly settings: KafkaSinkSettings) {
+  constructor(
+    private readonly settings: KafkaSinkSettings,
+    context?: Logger,
+  ) {
     this.client = new TransactionCoordinatorClient(settings);
+    this.log = logger('kafka', context);
   }
 
   async commit(committables: KafkaCommittable[]): Promise<void> {
@@ -39,8 +44,8 @@ export class KafkaCommitter implements Committer<KafkaCommittable> {
       if (this.closed) {
         // Closed mid-commit: the attempt is failing over and nobody waits for this commit any more (a rejection
         // would be unhandled and end the process). The checkpoint still holds the committable: the restored run commits it.
-        kafkaLog.info(
-          { transactionalId: t.transactionalId, err: describeKafkaError(error) },
+        this.log.info(
+          { transactionalId: t.transactionalId, reason: describeKafkaError(error), err: error },
           'commit abandoned: the committer was closed; the restored run commits again',
         );
         return;
@@ -48,8 +53,8 @@ export class KafkaCommitter implements Committer<KafkaCommittable> {
       const ids = protocolErrorIds(error);
       if (!ids.some((id) => ABORTED.has(id)))
         throw new KafkaTransactionError(t.transactionalId, 'commit', error, this.settings.bootstrapServers);
-      kafkaLog.error(
-        { transactionalId: t.transactionalId, err: describeKafkaError(error) },
+      this.log.error(
+        { transactionalId: t.transactionalId, reason: describeKafkaError(error), err: error },
         'transaction was aborted by the broker before it could be committed (transaction.timeout.ms exceeded, or fenced): its records are lost',
       );
     }

@@ -7,7 +7,7 @@ import type { SplitEnumerator, SplitEnumeratorContext } from '../source.ts';
 import { EARLIEST, KafkaAdmin, LATEST } from './admin.ts';
 import type { KafkaSourceSettings } from './config.ts';
 import { describeKafkaError, KafkaOperationError } from './errors.ts';
-import { kafkaLog } from './log.ts';
+import { logger, type Logger } from '../../logging/logger.ts';
 import { ownerOf, splitId, type KafkaPartitionSplit } from './split.ts';
 
 type PartitionRef = { topic: string; partition: number };
@@ -36,7 +36,11 @@ export class KafkaSourceEnumerator implements SplitEnumerator<KafkaPartitionSpli
     private readonly settings: KafkaSourceSettings,
     private readonly context: SplitEnumeratorContext<KafkaPartitionSplit>,
     private readonly restored?: KafkaPartitionSplit[],
-  ) {}
+  ) {
+    this.log = logger('kafka', context.log);
+  }
+
+  private readonly log: Logger;
 
   async start(): Promise<void> {
     this.admin = new KafkaAdmin(this.settings);
@@ -75,8 +79,8 @@ export class KafkaSourceEnumerator implements SplitEnumerator<KafkaPartitionSpli
       this.discovering = this.discover(false)
         .catch((error: unknown) => {
           // A broker hiccup must not end the job: the next round tries again.
-          kafkaLog.warn(
-            { err: describeKafkaError(error) },
+          this.log.warn(
+            { reason: describeKafkaError(error), err: error },
             'partition discovery failed; retrying at the next interval',
           );
         })
@@ -104,7 +108,7 @@ export class KafkaSourceEnumerator implements SplitEnumerator<KafkaPartitionSpli
       if (stops) split.stoppingOffset = stops.get(id) ?? offset;
       return split;
     });
-    if (!initial) kafkaLog.info({ partitions: splits.map((s) => s.id) }, 'new partitions discovered');
+    if (!initial) this.log.info({ partitions: splits.map((s) => s.id) }, 'new partitions discovered');
     this.enqueue(splits);
   }
 

@@ -38,7 +38,7 @@ export function kafkaSink<T>(options: KafkaSinkOptions<T>): Sink<T> {
       await writer.init();
       return writer;
     },
-    createCommitter: () => new KafkaCommitter(settings),
+    createCommitter: (context) => new KafkaCommitter(settings, context.log),
   };
   return sink;
 }

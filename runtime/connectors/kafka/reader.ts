@@ -11,7 +11,7 @@ import type { KafkaSourceSettings } from './config.ts';
 import { deserializerFor, keyDeserializerFor } from './deserializers.ts';
 import { describeKafkaError, KafkaOperationError, protocolErrorIds } from './errors.ts';
 import { FetchedPartition, type FetchedRecord } from './fetched-partition.ts';
-import { kafkaLog } from './log.ts';
+import { logger, type Logger } from '../../logging/logger.ts';
 import { DEAD_LETTER_HEADERS, type KafkaConsumedRecord, type KafkaDeadLetter } from './records.ts';
 import type { KafkaPartitionSplit } from './split.ts';
 
@@ -35,11 +35,13 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
   private wakeReader: (() => void) | undefined;
   private readonly offsetsAt = new Map<number, { topic: string; partition: number; offset: number }[]>();
   private cursor = 0;
+  private readonly log: Logger;
 
   constructor(
     private readonly settings: KafkaSourceSettings,
     private readonly context: SourceReaderContext,
   ) {
+    this.log = logger('kafka', context.log);
     this.readCommitted = settings.isolationLevel === 'read_committed';
     this.consumer = new Consumer({
       ...clientOptions(settings, `source-${context.subtaskIndex}`),
@@ -144,7 +146,7 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
       return;
     }
     if (!target) {
-      kafkaLog.warn(
+      this.log.warn(
         { topic: letter.topic, partition: letter.partition, offset: letter.offset, reason },
         'record dropped: it does not deserialize and no dead letter is configured',
       );
@@ -229,8 +231,8 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
     try {
       await this.admin.commitOffsets(this.settings.groupId!, offsets);
     } catch (error) {
-      kafkaLog.warn(
-        { groupId: this.settings.groupId, checkpointId, err: describeKafkaError(error) },
+      this.log.warn(
+        { groupId: this.settings.groupId, checkpointId, reason: describeKafkaError(error), err: error },
         'committing offsets to the consumer group failed',
       );
     }
@@ -268,12 +270,8 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
           );
           return;
         }
-        kafkaLog.warn(
-          {
-            subtask: this.context.subtaskIndex,
-            brokers: this.settings.bootstrapServers,
-            err: describeKafkaError(error),
-          },
+        this.log.warn(
+          { brokers: this.settings.bootstrapServers, reason: describeKafkaError(error), err: error },
           'fetch failed; retrying',
         );
         this.consumer.clearMetadata();
@@ -386,7 +384,7 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
       for (const p of partitions) {
         const offset = earliest.get(p.split.id);
         if (offset === undefined || offset <= p.fetchOffset) continue;
-        kafkaLog.warn(
+        this.log.warn(
           { split: p.split.id, from: p.fetchOffset, to: offset },
           'offset out of range: records were deleted before they were read',
         );

@@ -222,8 +222,13 @@ export interface CommittedRecord {
   partition: number;
   offset: bigint;
   timestamp: bigint;
+  /** When the broker appended it, for topics with message.timestamp.type=LogAppendTime (the batch's max timestamp). */
+  appendTime?: bigint;
   headers: Map<string, string>;
 }
+
+/** Batch attribute bit 3: the broker set the batch's max timestamp to its append time. */
+const LOG_APPEND_TIME = 0x08;
 
 function committedRecord(partition: number, batch: RecordsBatch, r: KafkaRecord): CommittedRecord {
   return {
@@ -233,6 +238,7 @@ function committedRecord(partition: number, batch: RecordsBatch, r: KafkaRecord)
     partition,
     offset: batch.firstOffset + BigInt(r.offsetDelta),
     timestamp: batch.firstTimestamp + r.timestampDelta,
+    ...(batch.attributes & LOG_APPEND_TIME ? { appendTime: batch.maxTimestamp } : {}),
     headers: new Map(r.headers.map(([k, v]) => [String(k?.toString('utf8')), String(v?.toString('utf8'))])),
   };
 }

@@ -11,7 +11,7 @@ import type { KafkaSinkSettings } from './config.ts';
 import { KafkaOperationError, KafkaTransactionError } from './errors.ts';
 import { recordMapper, type RecordMapper } from './record-mapper.ts';
 import { TransactionCoordinatorClient } from './coordinator-client.ts';
-import { kafkaLog } from './log.ts';
+import { logger } from '../../logging/logger.ts';
 import {
   isWriterState,
   probeStarts,
@@ -135,7 +135,7 @@ export class ExactlyOnceKafkaWriter<T>
           aborted++;
         }
         if (aborted > 0) {
-          kafkaLog.info(
+          logger('kafka', this.context.log).info(
             { base: this.base, subtask: start.subtask, from: start.from, aborted },
             'fenced transactional ids an earlier run used after the restored checkpoint (open transactions aborted)',
           );

@@ -21,6 +21,11 @@ export interface KubeletTestCluster {
   apps: AppsV1Api;
   rbac: RbacAuthorizationV1Api;
   logDir: string;
+  /**
+   * Settles when the `before` hook has set everything up. Node 20 starts a file's top-level `before`
+   * hooks without waiting for the earlier ones, so a hook that builds on this cluster awaits it.
+   */
+  ready: Promise<void>;
   /** The pod as stored now. */
   pod(name: string): Promise<V1Pod>;
   /** Waits until the pod satisfies `accept`; returns it. */
@@ -42,8 +47,21 @@ export function useKubeletCluster(
 ): KubeletTestCluster {
   const namespace = `${prefix}-${randomBytes(4).toString('hex')}`;
   const cluster = { namespace, logDir: join(tmpdir(), 'brook-process-kubelet-logs', namespace) } as KubeletTestCluster;
+  let setUp!: { resolve: () => void; reject: (error: unknown) => void };
+  cluster.ready = new Promise((resolve, reject) => (setUp = { resolve, reject }));
+  cluster.ready.catch(() => {}); // the hook's own failure is what the runner reports
 
   before(async () => {
+    try {
+      await setUpCluster();
+      setUp.resolve();
+    } catch (error) {
+      setUp.reject(error);
+      throw error;
+    }
+  });
+
+  async function setUpCluster(): Promise<void> {
     await ensureServices('kubernetes');
     const kc = new KubeConfig();
     kc.loadFromFile(endpoints.kubernetes.kubeconfig);
@@ -83,8 +101,8 @@ export function useKubeletCluster(
         );
         return list.items.filter(accept);
       },
-    } satisfies Omit<KubeletTestCluster, 'namespace' | 'logDir'>);
-  });
+    } satisfies Omit<KubeletTestCluster, 'namespace' | 'logDir' | 'ready'>);
+  }
 
   after(async () => {
     await cluster.kubelet?.stop();

@@ -1,7 +1,7 @@
 // The addresses and credentials of the test services: one place, read by
 // testenv when it starts them and by the tests that talk to them.
 import { join } from 'node:path';
-import { KUBE_APISERVER_PORT, KUBERNETES_VERSION } from './kubernetes/versions.ts';
+import { HELM_VERSION, KUBE_APISERVER_PORT, KUBERNETES_VERSION } from './kubernetes/versions.ts';
 import { cacheRoot, serviceDataDir } from './paths.ts';
 
 export const KAFKA_PORT = 9092;
@@ -25,6 +25,8 @@ export const endpoints = {
     /** kubectl built at the same release as the apiserver. */
     kubectl: join(cacheRoot(), `kubernetes-${KUBERNETES_VERSION}`, 'bin', 'kubectl'),
     version: `v${KUBERNETES_VERSION}`,
+    /** helm, built from source with the control plane (scripts/testenv/kubernetes/helm.ts). */
+    helm: join(cacheRoot(), `helm-${HELM_VERSION}`, 'bin', 'helm'),
   },
 } as const;
 
@@ -37,7 +39,11 @@ const environments = {
     AWS_ACCESS_KEY_ID: endpoints.s3.credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: endpoints.s3.credentials.secretAccessKey,
   }),
-  kubernetes: () => ({ KUBECONFIG: endpoints.kubernetes.kubeconfig, BROOK_KUBECTL: endpoints.kubernetes.kubectl }),
+  kubernetes: () => ({
+    KUBECONFIG: endpoints.kubernetes.kubeconfig,
+    BROOK_KUBECTL: endpoints.kubernetes.kubectl,
+    BROOK_HELM: endpoints.kubernetes.helm,
+  }),
 } satisfies Record<keyof typeof endpoints, () => Record<string, string>>;
 
 /**

@@ -13,6 +13,7 @@ import { up } from './environment.ts';
 import type { ServiceName } from './services/index.ts';
 
 export { endpoints, endpointEnvironment } from './endpoints.ts';
+export { helm, kubectl, succeeded, type ToolResult } from './kubernetes/clients.ts';
 export type { ServiceName } from './services/index.ts';
 
 /**

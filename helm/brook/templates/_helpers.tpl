@@ -42,6 +42,13 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 - apiGroups: [brook.dev]
   resources: [streamdeployments/finalizers]
   verbs: [update]
+# StreamSnapshots: one recorded per savepoint taken, those users create followed (status, finalizer), deleted with their savepoint.
+- apiGroups: [brook.dev]
+  resources: [streamsnapshots]
+  verbs: [get, list, watch, create, patch, delete]
+- apiGroups: [brook.dev]
+  resources: [streamsnapshots/status]
+  verbs: [patch]
 # Children: watched by label, created and updated by server-side apply; Deployments deleted to tear a job down.
 - apiGroups: [apps]
   resources: [deployments]

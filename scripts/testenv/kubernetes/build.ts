@@ -1,13 +1,14 @@
 // Builds the control plane from source through the Go module proxy: etcd, and
 // kube-apiserver, kube-controller-manager and kubectl, each at a pinned release,
 // from a generated wrapper module (`go install` refuses both upstream modules
-// because their go.mod files carry replace directives).
-import { readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+// because their go.mod files carry replace directives); helm beside them (./helm.ts).
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { cachedDirectory } from '../cache.ts';
 import { TestenvError } from '../errors.ts';
 import { commandExists, runTool } from '../exec.ts';
+import { goBuild, goEnvironment } from './go.ts';
+import { buildHelm } from './helm.ts';
 import { ETCD_VERSION, KUBERNETES_VERSION } from './versions.ts';
 
 export interface ControlPlaneBinaries {
@@ -15,40 +16,7 @@ export interface ControlPlaneBinaries {
   kubeApiserver: string;
   kubeControllerManager: string;
   kubectl: string;
-}
-
-function goEnvironment(cacheRoot: string, buildDir: string): Record<string, string> {
-  return {
-    GOTOOLCHAIN: 'local', // never fetch another toolchain: this machine's Go is what upstream 1.36 uses
-    CGO_ENABLED: '0', // static binaries as upstream builds them; no C compiler involved
-    GOFLAGS: '-trimpath -modcacherw -mod=mod -buildvcs=false',
-    // Modules are kept beside the binaries (-modcacherw lets `rm -r ~/.cache/brook` remove them);
-    // the 3 GB of compiled packages are of no use once the binaries exist, so they live in the
-    // build's temporary folder and go with it.
-    GOMODCACHE: join(cacheRoot, 'go', 'mod'),
-    GOCACHE: join(buildDir, 'go-build'),
-  };
-}
-
-/**
- * Half the cores' worth of packages at once (one on a 2-core machine): the
- * compiler's own backend threads still keep both cores busy, and the rest of
- * the machine (tests, other builds) stays usable. BROOK_TESTENV_GO_JOBS overrides it.
- */
-function goBuildJobs(): string {
-  const fromEnv = Number(process.env.BROOK_TESTENV_GO_JOBS);
-  if (Number.isInteger(fromEnv) && fromEnv > 0) return String(fromEnv);
-  return String(Math.max(1, Math.floor(availableParallelism() / 2)));
-}
-
-/** Builds in `buildDir` (the cache's temporary folder): the wrapper module in src/, binaries in bin/. */
-async function goBuild(cacheRoot: string, buildDir: string, args: string[], installLog: string): Promise<void> {
-  await runTool('kubernetes', 'nice', ['-n', '10', 'go', 'build', '-p', goBuildJobs(), ...args], {
-    logFile: installLog,
-    cwd: join(buildDir, 'src'),
-    env: goEnvironment(cacheRoot, buildDir),
-  });
-  rmSync(join(buildDir, 'go-build'), { recursive: true, force: true });
+  helm: string;
 }
 
 export async function buildEtcd(cacheRoot: string, installLog: string): Promise<string> {
@@ -143,7 +111,9 @@ export async function installControlPlane(cacheRoot: string, installLog: string)
   // One after the other: each build already uses the cores it is given.
   const etcd = await buildEtcd(cacheRoot, installLog);
   const bin = await buildKubernetes(cacheRoot, installLog);
+  const helm = await buildHelm(cacheRoot, installLog);
   return {
+    helm,
     etcd,
     kubeApiserver: join(bin, 'kube-apiserver'),
     kubeControllerManager: join(bin, 'kube-controller-manager'),

@@ -14,6 +14,12 @@ export const KUBERNETES_VERSION = '1.36.3';
  */
 export const ETCD_VERSION = '3.6.16';
 
+/**
+ * Helm 4, the current major (Helm 3 receives security fixes only). Built with
+ * the client-go 0.37 it pins, within the one-minor skew of the 1.36 apiserver.
+ */
+export const HELM_VERSION = '4.3.1';
+
 // Clear of Kafka (9092/9093), SeaweedFS (9000, 8888, 9333, 9340, their +10000
 // gRPC ports, 23646),
 // Redis (6379) and Brook's own ports (8080, 8081, 6121, 6123, 9249).

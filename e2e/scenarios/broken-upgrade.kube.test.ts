@@ -1,0 +1,219 @@
+// Scenario 6 of the end-to-end issue, on testenv's kube-apiserver with a process
+// kubelet and the chart installed: the running-count job is upgraded (savepoint
+// mode) to a version whose count operator throws as it starts. With rollback
+// enabled the resource goes ROLLING_BACK then ROLLED_BACK and runs the last
+// stable spec from the upgrade's savepoint; without it, it ends FAILED with the
+// error in status and in an Event, and a fixed spec deployed after that resumes
+// from the state the broken version was given. Last, an entry that throws while
+// the pipeline is built (the JobManager exits at start) is rolled back after the
+// readiness timeout. The output holds every count exactly once throughout, as
+// computed from the input alone.
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { KafkaTestCluster } from '../../runtime/connectors/kafka/testing.ts';
+import { endpoints, ensureServices, temporaryBucket } from '../../scripts/testenv/index.ts';
+import { brokenVersionMessage } from './jobs/failures-broken-count.ts';
+import { throwingEntryMessage } from './jobs/failures-throwing-entry.ts';
+import { useBrookInstall, type StreamDeploymentObject } from './brook-install.ts';
+import {
+  applyCountDeployment,
+  brokenCountJobEntry,
+  CountingStream,
+  countDeployment,
+  countJobEntry,
+  eventsOf,
+  isStable,
+  patchSpec,
+  recordLifecycle,
+  seconds,
+  since,
+} from './failures-fixture.ts';
+
+const NAME = 'counts';
+const rollbackKey = 'kubernetes.operator.deployment.rollback.enabled';
+const throwingEntry = '/opt/brook/e2e/scenarios/jobs/failures-throwing-entry.ts';
+
+const deployedSpec = (sd: StreamDeploymentObject) =>
+  sd.status?.reconciliationStatus?.lastReconciledSpec as { job: { entry: string; args: string[] } } | undefined;
+const upgradeSavepointOf = (sd: StreamDeploymentObject, jobId: string) =>
+  (sd.status?.jobStatus?.savepointInfo?.history ?? []).filter((h) => h.jobId === jobId && h.triggerType === 'upgrade');
+
+// In a suite: Node 20 runs top-level before hooks as they are registered, without waiting for the
+// previous one, so the install's hooks (namespace, then chart) would race; a suite's hooks run in order.
+describe('scenario 6: a broken upgrade', () => {
+  const install = useBrookInstall('e2e-broken');
+  let kafka: KafkaTestCluster;
+  let bucket: Awaited<ReturnType<typeof temporaryBucket>>;
+  let stream: CountingStream;
+  const timings: string[] = [];
+
+  before(async () => {
+    await ensureServices('kafka', 's3');
+    kafka = new KafkaTestCluster([...endpoints.kafka.bootstrapBrokers]);
+    bucket = await temporaryBucket('brook-e2e-broken');
+    stream = await CountingStream.create(kafka, 'e2e-broken', 40_000, 20261206);
+  });
+
+  after(async () => {
+    await kafka?.close();
+    await bucket?.remove().catch(() => {}); // a checkpoint written while the namespace goes is not this test's concern
+    console.log(`e2e/scenarios/broken-upgrade: ${timings.join(', ')}`);
+  });
+
+  test(
+    'with rollback enabled, a version that throws at start goes ROLLING_BACK then ROLLED_BACK, running the last stable spec from the upgrade savepoint',
+    { timeout: 420_000 },
+    async () => {
+      const applied = Date.now();
+      applyCountDeployment(
+        install,
+        countDeployment({
+          name: NAME,
+          stream,
+          bucket: bucket.name,
+          taskManagers: 1,
+          // The job's failure triggers the rollback, not the readiness timeout (kept longer than any wait here).
+          config: { [rollbackKey]: 'true', 'kubernetes.operator.deployment.readiness.timeout': '10 min' },
+        }),
+      );
+      stream.start();
+      const stable = await install.waitForStreamDeployment(NAME, isStable, 'the job is STABLE', 240_000);
+      timings.push(`apply to STABLE ${since(applied)}`);
+      const stableJobId = stable.status!.jobStatus!.jobId!;
+
+      const lifecycle = recordLifecycle(install, NAME);
+      const upgraded = Date.now();
+      patchSpec(install, NAME, { job: { entry: brokenCountJobEntry } });
+      const rolledBack = await install.waitForStreamDeployment(
+        NAME,
+        (sd) =>
+          sd.status?.lifecycleState === 'ROLLED_BACK' &&
+          sd.status.jobStatus?.state === 'RUNNING' &&
+          sd.status.jobStatus.restoredFrom?.source === 'savepoint',
+        'the resource is ROLLED_BACK and its job RUNNING',
+        300_000,
+      );
+      timings.push(
+        `broken upgrade to ROLLED_BACK and running ${since(upgraded)} (output gap ${seconds(stream.outputGap(upgraded, Date.now()))})`,
+      );
+      const seen = await lifecycle.stop();
+      const rolling = seen.indexOf('ROLLING_BACK');
+      assert.ok(
+        rolling >= 0 && seen.indexOf('ROLLED_BACK') > rolling,
+        `ROLLING_BACK, then ROLLED_BACK: ${seen.join(' → ')}`,
+      );
+
+      // The last stable spec runs, restored from the savepoint the upgrade took of the stable job.
+      const [savepoint] = upgradeSavepointOf(rolledBack, stableJobId);
+      assert.ok(savepoint, `the upgrade's savepoint of job ${stableJobId} is recorded`);
+      assert.equal(rolledBack.status?.jobStatus?.restoredFrom?.path, savepoint.path);
+      assert.equal(deployedSpec(rolledBack)?.job.entry, countJobEntry, 'the last stable spec is deployed');
+      assert.equal((rolledBack.spec.job as { entry: string }).entry, brokenCountJobEntry, 'the spec is left as is');
+      assert.notEqual(rolledBack.status?.jobStatus?.jobId, stableJobId, 'a new job');
+      const events = await eventsOf(install, NAME);
+      assert.ok(
+        events.some((e) => /^Rollback: rolling back generation \d+: the job FAILED before becoming stable/.test(e)),
+        `an Event says why it rolled back:\n${events.join('\n')}`,
+      );
+    },
+  );
+
+  test(
+    'without rollback, the version that throws at start ends FAILED with its error in status and in an Event; a fixed spec then resumes from the state the broken version was given',
+    { timeout: 420_000 },
+    async () => {
+      const before = (await install.streamDeployment(NAME))!;
+      const runningJobId = before.status!.jobStatus!.jobId!;
+      const upgraded = Date.now();
+      // A different broken spec (the refused one is not tried again), and rollback off.
+      patchSpec(install, NAME, {
+        config: { [rollbackKey]: 'false' },
+        job: { entry: brokenCountJobEntry, args: stream.args('v2') },
+      });
+      const failed = await install.waitForStreamDeployment(
+        NAME,
+        (sd) => sd.status?.lifecycleState === 'FAILED',
+        'the resource is FAILED',
+        300_000,
+      );
+      timings.push(`broken upgrade without rollback to FAILED ${since(upgraded)}`);
+      assert.equal(failed.status?.jobStatus?.state, 'FAILED');
+      assert.equal(failed.status?.error?.reason, 'JobFailed');
+      assert.ok(
+        failed.status?.error?.message.includes(brokenVersionMessage),
+        `status.error carries the job's error: ${failed.status?.error?.message}`,
+      );
+      const ready = failed.status?.conditions?.find((c) => c.type === 'Ready');
+      assert.equal(ready?.status, 'False');
+      const events = await eventsOf(install, NAME);
+      assert.ok(
+        events.some((e) => e.startsWith('JobFailed:') && e.includes(brokenVersionMessage)),
+        `an Event carries the job's error:\n${events.join('\n')}`,
+      );
+      const [savepoint] = upgradeSavepointOf(failed, runningJobId);
+      assert.ok(savepoint, `the upgrade's savepoint of job ${runningJobId} is recorded`);
+      assert.equal(failed.status?.jobStatus?.restoredFrom?.path, savepoint.path, 'the broken version was given it');
+
+      // Fixed: the failed job can give no savepoint, so the new one starts from the state the failed one started from.
+      const fixed = Date.now();
+      patchSpec(install, NAME, { job: { entry: countJobEntry, args: stream.args('v3') } });
+      const running = await install.waitForStreamDeployment(
+        NAME,
+        (sd) => isStable(sd) && deployedSpec(sd)?.job.entry === countJobEntry,
+        'the fixed spec is STABLE',
+        300_000,
+      );
+      timings.push(
+        `fixed spec to STABLE ${since(fixed)} (output gap from the broken upgrade on ${seconds(stream.outputGap(upgraded, Date.now()))})`,
+      );
+      assert.equal(running.status?.jobStatus?.restoredFrom?.path, savepoint.path);
+    },
+  );
+
+  test(
+    'with rollback enabled, an entry that throws while the JobManager builds the pipeline is rolled back when it is not stable within the readiness timeout',
+    { timeout: 420_000 },
+    async () => {
+      const before = (await install.streamDeployment(NAME))!;
+      const runningJobId = before.status!.jobStatus!.jobId!;
+      const upgraded = Date.now();
+      // No job ever reports a state here (the JobManager exits at start), so only the readiness timeout can tell.
+      patchSpec(install, NAME, {
+        config: { [rollbackKey]: 'true', 'kubernetes.operator.deployment.readiness.timeout': '20s' },
+        job: { entry: throwingEntry },
+      });
+      const rolledBack = await install.waitForStreamDeployment(
+        NAME,
+        (sd) =>
+          sd.status?.lifecycleState === 'ROLLED_BACK' &&
+          sd.status.jobStatus?.state === 'RUNNING' &&
+          deployedSpec(sd)?.job.entry === countJobEntry,
+        'the resource is ROLLED_BACK and its job RUNNING',
+        300_000,
+      );
+      timings.push(
+        `throwing entry to ROLLED_BACK and running ${since(upgraded)} (output gap ${seconds(stream.outputGap(upgraded, Date.now()))})`,
+      );
+      const [savepoint] = upgradeSavepointOf(rolledBack, runningJobId);
+      assert.ok(savepoint, `the upgrade's savepoint of job ${runningJobId} is recorded`);
+      assert.equal(rolledBack.status?.jobStatus?.restoredFrom?.path, savepoint.path);
+      const events = await eventsOf(install, NAME);
+      assert.ok(
+        events.some((e) => /^Rollback: rolling back generation \d+: not stable within 20s/.test(e)),
+        `an Event says why it rolled back:\n${events.join('\n')}`,
+      );
+      // The logs of pods already gone stay in the kubelet's log directory: the broken JobManager exited with the error.
+      const podsDir = join(install.logDir, 'pods', install.namespace);
+      const crashed = readdirSync(podsDir).filter((pod) =>
+        install.kubelet.containerLog(install.namespace, pod, 'jobmanager').includes(throwingEntryMessage),
+      );
+      assert.ok(crashed.length > 0, `a JobManager log under ${podsDir} shows the entry's error`);
+
+      await stream.finish();
+      const records = await stream.verify(() => install.diagnostics());
+      timings.push(`${records} counts exactly once`);
+    },
+  );
+});

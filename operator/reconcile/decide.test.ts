@@ -441,6 +441,29 @@ test('periodic savepoints are taken at the configured interval', () => {
   assert.ok(periodic.length >= 2, `${periodic.length} periodic savepoints in 200s`);
 });
 
+test('periodic savepoints due at every pass do not starve the history cleanup: dropped savepoints leave storage', () => {
+  // An interval no longer than a pass: each pass that records a savepoint finds the next one due already.
+  const config = {
+    ...makeSpec().config,
+    'kubernetes.operator.periodic.savepoint.interval': '5s',
+    'kubernetes.operator.savepoint.history.max.count': '2',
+  };
+  const h = stableHarness({}, { config });
+  h.run(40, 5000);
+  h.reconcile(); // records the savepoint the last tick completed
+  const info = h.status?.jobStatus?.savepointInfo;
+  const periodic = h.decisions.filter((d) => d.action.type === 'triggerSavepoint').length;
+  assert.ok(periodic >= 5, `${periodic} periodic savepoints in 200 s`);
+  assert.ok((info?.history?.length ?? 0) <= 3, `history of ${info?.history?.length}`);
+  assert.ok((info?.disposing?.length ?? 0) <= 1, `${info?.disposing?.length} savepoints waiting to be deleted`);
+  const kept = new Set([...(info?.history ?? []).map((s) => s.path), ...(info?.disposing ?? [])]);
+  assert.deepEqual(
+    [...h.world.savepoints].filter((p) => !kept.has(p)),
+    [],
+    'every savepoint the history dropped is deleted from storage',
+  );
+});
+
 test('decide is pure: it neither mutates its input status nor depends on anything but its arguments', () => {
   const world = new SimulatedWorld();
   const spec = makeSpec();

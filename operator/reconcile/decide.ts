@@ -160,10 +160,21 @@ function steady(ctx: Context, name: string): Step | undefined {
     rollbackIfDue(ctx, name, deployed, stable) ??
     handleFailedJob(ctx, name) ??
     converge(ctx, deployed) ??
-    startRequestedSavepoint(ctx) ??
-    cleanUpHistory(ctx) ??
+    savepointsAndCleanup(ctx) ??
     nothing(stable ? STEADY_REQUEUE_MS : PROGRESS_REQUEUE_MS)
   );
+}
+
+/**
+ * A requested savepoint, or deleting those the history dropped. Savepoints dropped in this pass are
+ * deleted first: when one is due at every pass (a periodic interval no longer than a pass), taking the
+ * next savepoint first would starve the deletion for good, and the history would grow without bound.
+ */
+function savepointsAndCleanup(ctx: Context): Step | undefined {
+  const disposing = new Set(savepointInfoOf(ctx).disposing ?? []);
+  const cleanup = cleanUpHistory(ctx);
+  const dropped = (savepointInfoOf(ctx).disposing ?? []).some((p) => !disposing.has(p));
+  return dropped ? cleanup : (startRequestedSavepoint(ctx) ?? cleanup);
 }
 
 function startForSpecChange(ctx: Context, name: string, deployed: StreamDeploymentSpec): Step | undefined {

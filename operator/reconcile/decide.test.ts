@@ -441,6 +441,28 @@ test('periodic savepoints are taken at the configured interval', () => {
   assert.ok(periodic.length >= 2, `${periodic.length} periodic savepoints in 200s`);
 });
 
+test('a stable job is looked at again when its next periodic savepoint is due, not a whole steady interval later', () => {
+  const config = { ...makeSpec().config, 'kubernetes.operator.periodic.savepoint.interval': '20s' };
+  const h = stableHarness({}, { config });
+  // Follow the requeue times the decisions ask for, as the work queue would.
+  const taken: number[] = [];
+  for (let pass = 0; pass < 30 && taken.length < 4; pass++) {
+    const d = h.reconcile();
+    if (d.action.type === 'triggerSavepoint') taken.push(h.world.now);
+    assert.ok(d.requeueAfterMs !== undefined && d.requeueAfterMs <= 20_000, `requeue after ${d.requeueAfterMs} ms`);
+    h.world.tick(d.requeueAfterMs!);
+  }
+  assert.ok(taken.length >= 4, `${taken.length} periodic savepoints`);
+  const gaps = taken.slice(1).map((t, i) => t - taken[i]!);
+  // Each taken within a progress pass (5 s) of being due, where the steady requeue (60 s) would make it 60 s.
+  for (const gap of gaps) assert.ok(gap >= 20_000 && gap <= 25_000, `savepoints ${gaps.join(', ')} ms apart`);
+});
+
+test('without periodic savepoints a stable job is looked at once a minute', () => {
+  const h = stableHarness({}, {});
+  assert.equal(h.reconcile().requeueAfterMs, 60_000);
+});
+
 test('periodic savepoints due at every pass do not starve the history cleanup: dropped savepoints leave storage', () => {
   // An interval no longer than a pass: each pass that records a savepoint finds the next one due already.
   const config = {

@@ -28,7 +28,12 @@ import { deployNew, expectedDeploy, lastStableSpec, reconciledSpec } from './dep
 import { classifySpecChange } from './spec-change.ts';
 import { isStable } from './stability.ts';
 import { handleFailedJob } from './restart-policy.ts';
-import { cleanUpHistory, followPendingTrigger, startRequestedSavepoint } from './savepoints.ts';
+import {
+  cleanUpHistory,
+  followPendingTrigger,
+  msUntilPeriodicSavepoint,
+  startRequestedSavepoint,
+} from './savepoints.ts';
 import { conditionsOf, lifecycleOf } from './conditions.ts';
 
 export interface DecideInput {
@@ -161,8 +166,16 @@ function steady(ctx: Context, name: string): Step | undefined {
     handleFailedJob(ctx, name) ??
     converge(ctx, deployed) ??
     savepointsAndCleanup(ctx) ??
-    nothing(stable ? STEADY_REQUEUE_MS : PROGRESS_REQUEUE_MS)
+    nothing(steadyRequeueMs(ctx, stable))
   );
+}
+
+/** When to look again with nothing to do: soon while settling; once stable, by the next periodic savepoint at the latest. */
+function steadyRequeueMs(ctx: Context, stable: boolean): number {
+  if (!stable) return PROGRESS_REQUEUE_MS;
+  const due = msUntilPeriodicSavepoint(ctx);
+  // Never below the progress pace: a savepoint due every second must not make the operator spin.
+  return due === undefined ? STEADY_REQUEUE_MS : Math.min(STEADY_REQUEUE_MS, Math.max(PROGRESS_REQUEUE_MS, due));
 }
 
 /**

@@ -114,12 +114,21 @@ export function startRequestedSavepoint(ctx: Context): Step | undefined {
     }
     return undefined; // starting up: it is taken once the job runs
   }
-  const interval = ctx.settings.periodicSavepointIntervalMs;
-  if (interval !== undefined && job.state === 'RUNNING') {
-    const since = info.lastPeriodicSavepointTimestamp ?? ctx.status.reconciliationStatus?.deployedAt ?? ctx.now;
-    if (ctx.now - since >= interval) return trigger(ctx, 'periodic', `periodic-${ctx.now}`);
-  }
+  const due = msUntilPeriodicSavepoint(ctx);
+  if (due !== undefined && due <= 0) return trigger(ctx, 'periodic', `periodic-${ctx.now}`);
   return undefined;
+}
+
+/**
+ * Milliseconds until the next periodic savepoint is due (0 or less: due now);
+ * undefined when none is configured or the job is not running.
+ */
+export function msUntilPeriodicSavepoint(ctx: Context): number | undefined {
+  const interval = ctx.settings.periodicSavepointIntervalMs;
+  if (interval === undefined || jobStatusOf(ctx).state !== 'RUNNING') return undefined;
+  const info = savepointInfoOf(ctx);
+  const since = info.lastPeriodicSavepointTimestamp ?? ctx.status.reconciliationStatus?.deployedAt ?? ctx.now;
+  return since + interval - ctx.now;
 }
 
 function trigger(ctx: Context, type: 'manual' | 'periodic', purpose: string, nonce?: number): Step {

@@ -22,9 +22,11 @@ interface Keyed {
 export interface CountJobOptions {
   /** Thrown from the count operator's open(): a version of the job that cannot start. */
   failOnOpen?: string;
+  /** Written after each count (`key:n@label`) to tell which deployment wrote it (labelled-count.ts). */
+  label?: string;
 }
 
-/** Builds the running-count pipeline; the broken variant (failures-broken-count.ts) shares it, uids and all. */
+/** Builds the running-count pipeline; the broken and labelled variants share it, uids and all. */
 export function buildCountJob(env: StreamEnvironment, args: string[], options: CountJobOptions = {}): void {
   const [brokers, input, output, prefix] = args;
   if (!brokers || !input || !output || !prefix) {
@@ -38,7 +40,8 @@ export function buildCountJob(env: StreamEnvironment, args: string[], options: C
     processElement(record, _ctx, out) {
       const n = (this.n!.value() ?? 0) + 1;
       this.n!.update(n);
-      out.collect({ key: record.key, value: `${record.key}:${n}` });
+      const label = options.label === undefined ? '' : `@${options.label}`;
+      out.collect({ key: record.key, value: `${record.key}:${n}${label}` });
     },
   };
   env

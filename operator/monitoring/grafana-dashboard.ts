@@ -127,6 +127,19 @@ export const dashboardRows: RowSpec[] = [
         ],
       },
       {
+        title: 'Barrier alignment, by task',
+        description:
+          'Time from the first to the last barrier of the newest checkpoint at each task (largest subtask): long alignments mean backpressure delays checkpoints.',
+        kind: 'timeseries',
+        unit: 's',
+        queries: [
+          {
+            expr: `max by (job_name, task_name) (brook_task_checkpoint_alignment_seconds{${job}})`,
+            legend: '{{job_name}} {{task_name}}',
+          },
+        ],
+      },
+      {
         title: 'State size per operator',
         description: 'Bytes of each operator’s state in the newest completed checkpoint.',
         kind: 'timeseries',
@@ -211,6 +224,23 @@ export const dashboardRows: RowSpec[] = [
           {
             expr: `sum by (job_name, operator_name) (brook_source_pending_records{${job}})`,
             legend: '{{job_name}} {{operator_name}}',
+          },
+        ],
+      },
+      {
+        title: 'Records fetched and fetch requests per second',
+        description:
+          'What each source read from its external system (Kafka: records in Fetch responses, and the responses).',
+        kind: 'timeseries',
+        unit: 'rps',
+        queries: [
+          {
+            expr: `sum by (job_name, operator_name) (rate(brook_source_fetched_records_total{${job}}[$__rate_interval]))`,
+            legend: '{{job_name}} {{operator_name}} records',
+          },
+          {
+            expr: `sum by (job_name, operator_name) (rate(brook_source_fetch_requests_total{${job}}[$__rate_interval]))`,
+            legend: '{{job_name}} {{operator_name}} fetches',
           },
         ],
       },

@@ -17,6 +17,12 @@ export interface SplitBacklog {
   records: number;
 }
 
+/** What a reader fetched from its external system so far (Kafka: Fetch responses, and the records they added). */
+export interface SourceFetchStats {
+  requests: number;
+  records: number;
+}
+
 /** Where a reader puts records; `forSplit` gives per-split watermarks inside the source. */
 export interface ReaderOutput<T> {
   collect(value: T, timestamp?: number): void;
@@ -57,6 +63,8 @@ export interface SourceReader<T, S extends SourceSplit> {
    * metrics are scraped (`brook_source_pending_records`); must be cheap.
    */
   pendingRecords?(): SplitBacklog[];
+  /** Fetches from the external system so far (`brook_source_fetch_requests_total`...); read at scrape time. */
+  fetchStats?(): SourceFetchStats;
   close?(): void | Promise<void>;
 }
 

@@ -10,7 +10,8 @@ export type GateOutput =
   | { kind: 'watermark'; timestamp: number }
   | { kind: 'status'; idle: boolean }
   | { kind: 'end' }
-  | { kind: 'barrier'; checkpointId: number }
+  /** `firstArrivalMs`: when the first channel delivered it (performance.now()), for the alignment time. */
+  | { kind: 'barrier'; checkpointId: number; firstArrivalMs: number }
   | undefined;
 
 export class InputGate {
@@ -22,6 +23,7 @@ export class InputGate {
   private finished = false;
   /** The checkpoint whose barrier some channels delivered; undefined when no alignment runs. */
   private aligning: number | undefined;
+  private aligningSince = 0;
   private readonly delivered: boolean[];
 
   /**
@@ -54,6 +56,7 @@ export class InputGate {
       switch (item.kind) {
         case 'barrier': {
           this.delivered[index] = true;
+          if (this.aligning === undefined) this.aligningSince = performance.now();
           this.aligning = item.checkpointId;
           return this.alignmentComplete() ?? this.poll();
         }
@@ -95,7 +98,7 @@ export class InputGate {
     const checkpointId = this.aligning;
     this.aligning = undefined;
     this.delivered.fill(false);
-    return { kind: 'barrier', checkpointId };
+    return { kind: 'barrier', checkpointId, firstArrivalMs: this.aligningSince };
   }
 
   private statusChange(): GateOutput {

@@ -49,6 +49,10 @@ export class Task {
   /** Inputs whose barrier for the running alignment arrived (two-input tasks align across inputs). */
   private readonly alignedInputs = new Set<number>();
   private alignedBarrier: BarrierEvent | undefined;
+  /** When the first barrier of the running alignment reached any input (performance.now()). */
+  private alignmentStartMs: number | undefined;
+  /** How long the last alignment took, from the first barrier to the last (metrics); undefined before one. */
+  lastAlignmentMs: number | undefined;
   /** Commits of completed checkpoints; they never reject (a failure lands in `failedCommit`). */
   private backgroundWork: Promise<void>[] = [];
   /** The first commit that failed while the task ran: the task loop fails with it. */
@@ -395,9 +399,10 @@ export class Task {
   }
 
   /** Barrier n arrived on one input; once every open input has it, the task takes its snapshot. */
-  private async onInputBarrier(input: number, barrier: BarrierEvent): Promise<void> {
+  private async onInputBarrier(input: number, barrier: BarrierEvent & { firstArrivalMs: number }): Promise<void> {
     this.alignedInputs.add(input);
     this.alignedBarrier = barrier;
+    this.alignmentStartMs = Math.min(this.alignmentStartMs ?? barrier.firstArrivalMs, barrier.firstArrivalMs);
     await this.completeAlignment();
   }
 
@@ -409,6 +414,8 @@ export class Task {
     if (this.alignedInputs.size < open) return;
     this.alignedInputs.clear();
     this.alignedBarrier = undefined;
+    if (this.alignmentStartMs !== undefined) this.lastAlignmentMs = performance.now() - this.alignmentStartMs;
+    this.alignmentStartMs = undefined;
     this.flushWriters();
     await this.performCheckpoint(barrier);
   }

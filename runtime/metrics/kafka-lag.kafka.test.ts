@@ -72,6 +72,11 @@ test('pending records per partition: produced minus emitted while the job is hel
     }
     assert.deepEqual([pending(s, 0), pending(s, 1)], [0, 0]);
     assert.equal(emitted(s), total + 70);
+    // Every record the source emitted was fetched first (nothing aborted here), in at least one Fetch per partition.
+    const source = { operator_uid: 'kafka' };
+    assert.equal(s.value('brook_source_fetched_records_total', source), total + 70);
+    const fetches = s.value('brook_source_fetch_requests_total', source);
+    assert.ok(fetches >= 2 && fetches <= total + 70, `${fetches} Fetch requests`);
   } finally {
     release();
     abort.abort();

@@ -18,7 +18,7 @@ import type { CounterMetric } from './user-metrics.ts';
 import { fixedWindowModel, jitteredEvents, punctuatedWatermarks, tumblingWindows } from '../testing/window-model.ts';
 import { parsePrometheusText, type Scrape } from '../testing/prometheus-text.ts';
 import { TransactionalLedger } from '../testing/transactional-ledger.ts';
-import { waitUntil } from '../testing/wait-until.ts';
+import { eventually, waitUntil } from '../testing/wait-until.ts';
 import { MetricsRegistry } from './registry.ts';
 import { CommitStats } from './task-metrics.ts';
 
@@ -376,4 +376,47 @@ test('a failed commit is counted, timed and rethrown', async () => {
   assert.equal(stats.failures, 1);
   assert.equal(stats.durations.count, 2);
   assert.ok(stats.durations.sum >= 0.004);
+});
+
+test('barrier alignment time: reported by tasks with inputs after a checkpoint, within the time the job ran; sources have none', async () => {
+  const registry = new MetricsRegistry();
+  const abort = new AbortController();
+  let processed = 0;
+  // Two source subtasks feed each keyed subtask: its alignment waits for the second barrier behind queued records.
+  const env = new StreamEnvironment().setParallelism(2).enableCheckpointing(50).setChannelCapacity(2);
+  env
+    .fromGenerator({ generate: (i) => i })
+    .uid('numbers')
+    .keyBy((n) => n % 7)
+    .map((n) => {
+      processed++;
+      // A slow consumer: records queue up ahead of the barriers.
+      const until = performance.now() + 0.02;
+      while (performance.now() < until);
+      return n;
+    })
+    .uid('slow-map')
+    .sinkTo({ createWriter: () => ({ write() {} }) })
+    .uid('sink');
+  const startedAt = performance.now();
+  const run = env.execute('aligned', { metrics: registry, signal: abort.signal }).catch(() => {});
+  try {
+    const scrape = await eventually(
+      () => scrapeOf(registry),
+      (scraped) => scraped.find('brook_task_checkpoint_alignment_seconds').length === 2,
+      'both keyed subtasks completed an alignment',
+      20_000,
+    );
+    const ranSeconds = (performance.now() - startedAt) / 1000;
+    const aligned = scrape.find('brook_task_checkpoint_alignment_seconds');
+    assert.deepEqual(aligned.map((s) => s.labels.task_id).sort(), ['slow-map', 'slow-map']);
+    for (const sample of aligned) {
+      assert.ok(sample.value >= 0 && sample.value < ranSeconds, `alignment ${sample.value} s in a ${ranSeconds} s run`);
+    }
+    assert.deepEqual(scrape.find('brook_task_checkpoint_alignment_seconds', { task_id: 'numbers' }), []);
+    assert.ok(processed > 0);
+  } finally {
+    abort.abort();
+    await run;
+  }
 });

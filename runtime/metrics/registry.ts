@@ -6,7 +6,7 @@ import { Registry } from 'prom-client';
 import type { Labels } from './collected-metric.ts';
 import { JobMetrics, registerJobFamilies, type JobStatusSource } from './job-metrics.ts';
 import { registerProcessMetrics } from './process-metrics.ts';
-import type { SplitBacklog } from '../connectors/source.ts';
+import type { SourceFetchStats, SplitBacklog } from '../connectors/source.ts';
 import { registerTaskFamilies, type MeteredOperator, type MeteredTask, type TaskEntry } from './task-families.ts';
 import { OperatorMetricGroup, UserMetricFamilies, type MetricOwner } from './user-metrics.ts';
 import { readSubtaskFigures, type SubtaskFigures } from './subtask-figures.ts';
@@ -21,7 +21,7 @@ export interface TaskRegistration {
   /** The chain, head first. */
   operators: { uid: string; name: string; operator: MeteredOperator }[];
   /** The head operator's reader when the task is a source; read at scrape time (it exists once the task opened). */
-  source?: { readonly reader?: { pendingRecords?(): SplitBacklog[] } };
+  source?: { readonly reader?: { pendingRecords?(): SplitBacklog[]; fetchStats?(): SourceFetchStats } };
 }
 
 /**
@@ -57,6 +57,7 @@ export class AttemptMetrics implements MetricOwner {
       operators,
       isSource: source !== undefined,
       pendingRecords: () => source?.reader?.pendingRecords?.(),
+      fetchStats: () => source?.reader?.fetchStats?.(),
     });
   }
 

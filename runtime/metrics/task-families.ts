@@ -2,7 +2,7 @@
 // samples are read at scrape time from the counters of every registered task
 // (task-metrics.ts). Names and labels are documented in docs/metrics.md.
 import type { Registry } from 'prom-client';
-import type { SplitBacklog } from '../connectors/source.ts';
+import type { SourceFetchStats, SplitBacklog } from '../connectors/source.ts';
 import { registerCollected, type Labels, type Sample } from './collected-metric.ts';
 import { NO_WATERMARK, type OperatorMetrics, type TaskTimes } from './task-metrics.ts';
 
@@ -15,6 +15,8 @@ export interface MeteredOperator {
 
 export interface MeteredTask {
   readonly times: TaskTimes;
+  /** Milliseconds from the first to the last barrier of the newest checkpoint at this task; undefined before one. */
+  readonly lastAlignmentMs?: number;
   /** Read by the REST API's figures (subtask-figures.ts), not exported. */
   readonly isFinished?: boolean;
   inputQueueLength(): number;
@@ -36,6 +38,8 @@ export interface TaskEntry {
   isSource: boolean;
   /** A source's backlog per split, when its reader reports one. */
   pendingRecords(): SplitBacklog[] | undefined;
+  /** A source's fetches from its external system, when its reader counts them. */
+  fetchStats?(): SourceFetchStats | undefined;
 }
 
 type TaskSource = () => Iterable<TaskEntry>;
@@ -65,12 +69,15 @@ function taskFamily(
   registry: Registry,
   tasks: TaskSource,
   family: { name: string; help: string; type: 'counter' | 'gauge' },
-  value: (task: TaskEntry) => number,
+  value: (task: TaskEntry) => number | undefined,
 ): void {
   registerCollected(registry, {
     ...family,
     *collect(): Iterable<Sample> {
-      for (const task of tasks()) yield { labels: task.labels, value: value(task) };
+      for (const task of tasks()) {
+        const v = value(task);
+        if (v !== undefined) yield { labels: task.labels, value: v };
+      }
     },
   });
 }
@@ -167,6 +174,29 @@ export function registerTaskFamilies(registry: Registry, tasks: TaskSource): voi
     },
   });
 
+  const fetchFamily = (name: string, help: string, value: (stats: SourceFetchStats) => number) =>
+    registerCollected(registry, {
+      name,
+      help,
+      type: 'counter',
+      *collect() {
+        for (const task of tasks()) {
+          const stats = task.fetchStats?.();
+          if (stats) yield { labels: task.operators[0]!.labels, value: value(stats) };
+        }
+      },
+    });
+  fetchFamily(
+    'brook_source_fetch_requests_total',
+    'Fetch requests a source answered from its external system (Kafka: Fetch responses)',
+    (s) => s.requests,
+  );
+  fetchFamily(
+    'brook_source_fetched_records_total',
+    'Records a source fetched from its external system (Kafka: aborted and control records left out)',
+    (s) => s.records,
+  );
+
   const seconds = (task: TaskEntry) => task.task.times.seconds();
   taskFamily(
     registry,
@@ -203,5 +233,15 @@ export function registerTaskFamilies(registry: Registry, tasks: TaskSource): voi
       type: 'gauge',
     },
     (t) => t.task.inputQueueLength(),
+  );
+  taskFamily(
+    registry,
+    tasks,
+    {
+      name: 'brook_task_checkpoint_alignment_seconds',
+      help: 'Time from the first to the last checkpoint barrier of the newest checkpoint at this task (barrier alignment)',
+      type: 'gauge',
+    },
+    (t) => (t.task.lastAlignmentMs === undefined ? undefined : t.task.lastAlignmentMs / 1000),
   );
 }

@@ -5,7 +5,14 @@
 // offsets it recorded to the consumer group, for lag monitoring only.
 import { Consumer, FetchIsolationLevels, kGetApi, Producer, type Broker, type fetchV17 } from '@platformatic/kafka';
 import type { OutputTag } from '../../api/output-tag.ts';
-import type { InputStatus, ReaderOutput, SourceReader, SourceReaderContext, SplitBacklog } from '../source.ts';
+import type {
+  InputStatus,
+  ReaderOutput,
+  SourceFetchStats,
+  SourceReader,
+  SourceReaderContext,
+  SplitBacklog,
+} from '../source.ts';
 import { KafkaAdmin, clientOptions, EARLIEST } from './admin.ts';
 import type { KafkaSourceSettings } from './config.ts';
 import { deserializerFor, keyDeserializerFor } from './deserializers.ts';
@@ -20,6 +27,8 @@ const MAX_FETCH_FAILURES = 30;
 
 export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit> {
   private readonly partitions = new Map<string, FetchedPartition>();
+  /** Fetch responses received and the records they added (aborted and control records left out), for metrics. */
+  private readonly fetched = { requests: 0, records: 0 };
   private readonly consumer: Consumer;
   private readonly admin: KafkaAdmin | undefined;
   private deadLetterProducer: Producer | undefined;
@@ -193,6 +202,10 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
   }
 
   /** Per partition: records behind the end offset of the last fetch (metrics; known after the first fetch). */
+  fetchStats(): SourceFetchStats {
+    return { ...this.fetched };
+  }
+
   pendingRecords(): SplitBacklog[] {
     const backlog: SplitBacklog[] = [];
     for (const p of this.partitions.values()) {
@@ -331,13 +344,16 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
       throw error;
     }
     if (this.closed) return;
+    this.fetched.requests++;
     for (const topic of response.responses) {
       const ps = byTopic.get(topic.topicId) ?? [];
       for (const partition of topic.partitions) {
         const p = ps.find((x) => x.split.partition === partition.partitionIndex);
         // Splits can be closed or replaced while a fetch is in flight.
         if (!p || this.partitions.get(p.split.id) !== p) continue;
-        this.buffered += p.append(partition, this.readCommitted);
+        const appended = p.append(partition, this.readCommitted);
+        this.buffered += appended;
+        this.fetched.records += appended;
       }
     }
     this.wakeReader?.();

@@ -69,6 +69,9 @@ export function useBrookInstall(prefix: string): BrookInstall {
       'helm install',
       helm([
         'install',
+        // The CRDs may be on the server already, applied by kubectl from another test file (or an older
+        // crds/ on a server kept up between runs): the chart's must win, as in an upgrade.
+        '--force-conflicts',
         'brook',
         chartPath,
         '--namespace',

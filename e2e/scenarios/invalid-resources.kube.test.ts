@@ -42,6 +42,8 @@ before(async () => {
       'install',
       'brook',
       chartPath,
+      // The chart's CRDs win over ones applied earlier by kubectl (see brook-install.ts).
+      '--force-conflicts',
       '--namespace',
       namespace,
       '--create-namespace',

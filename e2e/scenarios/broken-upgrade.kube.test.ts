@@ -4,10 +4,13 @@
 // enabled the resource goes ROLLING_BACK then ROLLED_BACK and runs the last
 // stable spec from the upgrade's savepoint; without it, it ends FAILED with the
 // error in status and in an Event, and a fixed spec deployed after that resumes
-// from the state the broken version was given. Last, an entry that throws while
-// the pipeline is built (the JobManager exits at start) is rolled back after the
-// readiness timeout. The output holds every count exactly once throughout, as
-// computed from the input alone.
+// from the state the broken version was given. Then an entry that throws while
+// the pipeline is built (the JobManager exits at start and its pod crash-loops)
+// is rolled back as soon as the operator sees the crash loop in the pod, well
+// before the readiness timeout; the output holds every count exactly once
+// throughout, as computed from the input alone. Last, the same entry with
+// rollback off ends FAILED with the entry's error in status and an Event, long
+// before the Deployment's 600 s progress deadline.
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -173,15 +176,16 @@ describe('scenario 6: a broken upgrade', () => {
   );
 
   test(
-    'with rollback enabled, an entry that throws while the JobManager builds the pipeline is rolled back when it is not stable within the readiness timeout',
+    'with rollback enabled, an entry that throws while the JobManager builds the pipeline is rolled back as soon as its JobManager crash-loops, not after the readiness timeout',
     { timeout: 420_000 },
     async () => {
       const before = (await install.streamDeployment(NAME))!;
       const runningJobId = before.status!.jobStatus!.jobId!;
       const upgraded = Date.now();
-      // No job ever reports a state here (the JobManager exits at start), so only the readiness timeout can tell.
+      // No job ever reports a state here (the JobManager exits at start): the pod's crash loop tells, not the
+      // readiness timeout (kept longer than any wait here).
       patchSpec(install, NAME, {
-        config: { [rollbackKey]: 'true', 'kubernetes.operator.deployment.readiness.timeout': '20s' },
+        config: { [rollbackKey]: 'true', 'kubernetes.operator.deployment.readiness.timeout': '10 min' },
         job: { entry: throwingEntry },
       });
       const rolledBack = await install.waitForStreamDeployment(
@@ -201,7 +205,11 @@ describe('scenario 6: a broken upgrade', () => {
       assert.equal(rolledBack.status?.jobStatus?.restoredFrom?.path, savepoint.path);
       const events = await eventsOf(install, NAME);
       assert.ok(
-        events.some((e) => /^Rollback: rolling back generation \d+: not stable within 20s/.test(e)),
+        events.some((e) =>
+          /^Rollback: rolling back generation \d+: the job FAILED before becoming stable: JobManager container jobmanager of pod /.test(
+            e,
+          ),
+        ),
         `an Event says why it rolled back:\n${events.join('\n')}`,
       );
       // The logs of pods already gone stay in the kubelet's log directory: the broken JobManager exited with the error.
@@ -214,6 +222,46 @@ describe('scenario 6: a broken upgrade', () => {
       await stream.finish();
       const records = await stream.verify(() => install.diagnostics());
       timings.push(`${records} counts exactly once`);
+    },
+  );
+
+  test(
+    'without rollback, an entry that throws while the JobManager builds the pipeline ends FAILED with its error in status and a Warning Event, well before the progress deadline',
+    { timeout: 300_000 },
+    async () => {
+      const upgraded = Date.now();
+      // The rolled-back spec with rollback off and other args: the refused spec is not tried again, and operator
+      // settings alone do not make another spec.
+      patchSpec(install, NAME, {
+        config: { [rollbackKey]: 'false' },
+        job: { entry: throwingEntry, args: ['rollback-off'] },
+      });
+      const failed = await install.waitForStreamDeployment(
+        NAME,
+        (sd) => sd.status?.lifecycleState === 'FAILED' && deployedSpec(sd)?.job.entry === throwingEntry,
+        'the resource is FAILED',
+        180_000,
+      );
+      timings.push(`throwing entry without rollback to FAILED ${since(upgraded)}`);
+      assert.equal(failed.status?.jobStatus?.state, 'FAILED');
+      assert.equal(failed.status?.jobManagerDeploymentStatus, 'ERROR');
+      assert.equal(failed.status?.error?.reason, 'JobManagerCrashLoop');
+      assert.ok(
+        failed.status?.error?.message.includes(throwingEntryMessage),
+        `status.error carries the entry's error: ${failed.status?.error?.message}`,
+      );
+      const ready = failed.status?.conditions?.find((c) => c.type === 'Ready');
+      assert.deepEqual([ready?.status, ready?.reason], ['False', 'JobManagerCrashLoop']);
+      const degraded = failed.status?.conditions?.find((c) => c.type === 'Degraded');
+      assert.deepEqual([degraded?.status, degraded?.reason], ['True', 'JobManagerCrashLoop']);
+      const events = await install.core.listNamespacedEvent({
+        namespace: install.namespace,
+        fieldSelector: `involvedObject.kind=StreamDeployment,involvedObject.name=${NAME},reason=JobManagerCrashLoop`,
+      });
+      assert.ok(
+        events.items.some((e) => e.type === 'Warning' && e.message?.includes('JobManager container')),
+        `a Warning Event JobManagerCrashLoop: ${JSON.stringify(events.items.map((e) => [e.type, e.message]))}`,
+      );
     },
   );
 });

@@ -67,6 +67,7 @@ const workloadRules: Rule[] = [
   { apiGroups: ['apps'], resources: ['deployments'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
   { apiGroups: [''], resources: ['services', 'configmaps'], verbs: ['list', 'watch', 'create', 'patch'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+  { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
 ];
 /** Rules compared as a set: their order means nothing to RBAC. */
 const ruleSet = (rules: unknown) =>
@@ -290,6 +291,9 @@ test('installed with one watched namespace, its service account may do what the 
     'helm install',
     helm([
       'install',
+      // The CRDs may be on the server already, applied by kubectl from another test file (or an older
+      // crds/ on a server kept up between runs): the chart's must win, as in an upgrade.
+      '--force-conflicts',
       'brook',
       chart,
       '--namespace',
@@ -319,6 +323,7 @@ test('installed with one watched namespace, its service account may do what the 
     ['patch', 'services', watched],
     ['patch', 'configmaps', watched],
     ['create', 'events', watched],
+    ['list', 'pods', watched],
     ['update', 'leases.coordination.k8s.io', release],
   ];
   const refused: [string, string, string][] = [
@@ -328,7 +333,11 @@ test('installed with one watched namespace, its service account may do what the 
     ['list', 'streamdeployments.brook.dev', release],
     ['create', 'deployments.apps', other],
     ['get', 'secrets', watched],
-    ['list', 'pods', watched],
+    ['get', 'pods', watched],
+    ['create', 'pods', watched],
+    ['delete', 'pods', watched],
+    ['create', 'pods/exec', watched],
+    ['list', 'pods', other],
     ['delete', 'streamdeployments.brook.dev', watched],
     ['watch', 'streamsnapshots.brook.dev', other],
     ['delete', 'services', watched],

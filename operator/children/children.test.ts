@@ -91,6 +91,12 @@ test('TaskManagers run `brook taskmanager --jobmanager <service>:6123`, replicas
   assert.deepEqual(tm.resources, { requests: { cpu: '500m', memory: '2Gi' }, limits: { cpu: '500m', memory: '2Gi' } });
 });
 
+test('JobManager and TaskManager containers put the tail of their log in the termination message when they fail', () => {
+  const { jobManager, taskManager } = render();
+  assert.equal(container(jobManager, 'jobmanager').terminationMessagePolicy, 'FallbackToLogsOnError');
+  assert.equal(container(taskManager, 'taskmanager').terminationMessagePolicy, 'FallbackToLogsOnError');
+});
+
 test('every child is owned by the StreamDeployment and carries the standard labels and the deployment hash', () => {
   const children = render();
   const all: { metadata?: V1ObjectMeta }[] = [

@@ -34,6 +34,8 @@ export function processPod(
           image: spec.image,
           ...(spec.imagePullPolicy !== undefined ? { imagePullPolicy: spec.imagePullPolicy } : {}),
           ...container,
+          // A process that dies at start leaves the tail of its log in the pod's status, where the operator reads it.
+          terminationMessagePolicy: 'FallbackToLogsOnError',
           env: [{ name: 'POD_IP', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'status.podIP' } } }],
           resources: resources(process),
           volumeMounts: [{ name: 'brook-config', mountPath: configDirectory, readOnly: true }],

@@ -19,6 +19,7 @@ import {
   type ResponseContext,
   type CoreV1Event,
   type V1Lease,
+  type V1Pod,
 } from '@kubernetes/client-node';
 import {
   apiVersionOf,
@@ -310,6 +311,12 @@ export class KubeApi {
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }
+  }
+
+  /** The pods matching a label selector in one namespace (one page: a StreamDeployment has a few). */
+  async listPods(namespace: string, labelSelector: string): Promise<V1Pod[]> {
+    const list = await this.core.listNamespacedPod({ namespace, labelSelector, limit: 100 });
+    return list.items;
   }
 
   async createEvent(namespace: string, event: CoreV1Event): Promise<void> {

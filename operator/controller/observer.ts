@@ -2,13 +2,14 @@
 // world, gathered fresh for each reconcile: its Deployments from the informer
 // cache, its job through the JobManager REST API, the savepoint trigger its
 // status names, the newest checkpoint and a stopped job's end marker in
-// storage, and disposals that finished.
+// storage, disposals that finished, and, while the JobManager is not ready,
+// its pods (a container that keeps failing).
 import type { Logger } from 'pino';
-import type { V1Deployment } from '@kubernetes/client-node';
+import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import type { StreamDeployment } from '../resource/stream-deployment.ts';
 import { runtimeKeys } from '../resource/config-keys.ts';
 import { childNames } from '../children/names.ts';
-import { deploymentHashAnnotation } from '../children/labels.ts';
+import { deploymentHashAnnotation, selectorLabels } from '../children/labels.ts';
 import type { Observation } from '../reconcile/observation.ts';
 import {
   checkpointLookup,
@@ -20,10 +21,13 @@ import type { Informer } from './informer.ts';
 import type { KubeObject } from './kube-resources.ts';
 import { JobManagerRest } from './jobmanager-rest.ts';
 import type { StateStorage } from './state-storage.ts';
+import { failingContainerOf } from './jobmanager-pods.ts';
 
 export interface ObserverDependencies {
   /** The cache of the Deployments the operator owns. */
   deployments: Informer;
+  /** Lists pods by label selector (list on pods in the watched namespaces). */
+  api: { listPods(namespace: string, labelSelector: string): Promise<V1Pod[]> };
   /** The REST address of a StreamDeployment's JobManager. */
   jobManagerUrl: (namespace: string, name: string) => string;
   storage: StateStorage;
@@ -52,6 +56,18 @@ export async function observe(
       ready: tm?.status?.readyReplicas ?? 0,
     },
   };
+  if (jm && !observation.jobManager.ready) {
+    try {
+      const selector = Object.entries(selectorLabels(name, 'jobmanager'))
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',');
+      const failing = failingContainerOf(await deps.api.listPods(namespace, selector));
+      if (failing) observation.jobManager.failingContainer = failing;
+    } catch (error) {
+      // Without the pods the readiness timeout still applies; say why the crash loop goes unseen.
+      log.warn({ err: error }, 'cannot list the JobManager pods');
+    }
+  }
   const status = resource.status;
   const rest = jm ? new JobManagerRest(deps.jobManagerUrl(namespace, name), deps.restTimeoutMs) : undefined;
   if (rest) {

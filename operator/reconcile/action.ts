@@ -30,6 +30,7 @@ export interface OperatorEvent {
     | 'Rollback'
     | 'RecoverDeployment'
     | 'JobFailed'
+    | 'JobManagerCrashLoop'
     | 'Restart'
     | 'Stable'
     | 'ValidationError'

@@ -39,7 +39,11 @@ export function conditionsOf(ctx: Context, lifecycle: LifecycleState): Condition
         : jobState === 'FINISHED'
           ? ['False', 'JobFinished', `job ${job?.jobId} finished`]
           : jobState === 'FAILED'
-            ? ['False', 'JobFailed', error?.message ?? `job ${job?.jobId} failed`]
+            ? [
+                'False',
+                ctx.jobManagerCrashLoop !== undefined ? 'JobManagerCrashLoop' : 'JobFailed',
+                error?.message ?? `job ${job?.jobId} failed`,
+              ]
             : [
                 'False',
                 'NotRunning',

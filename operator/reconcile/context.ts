@@ -22,6 +22,8 @@ export interface Context {
   previousError: Draft['error'];
   /** The JobManager Deployment's status before this observation: a READY one now MISSING was lost. */
   previousJobManagerStatus: Draft['jobManagerDeploymentStatus'];
+  /** Set when the job is FAILED because its JobManager keeps failing at start: the failure, as in jobStatus.failureCause. */
+  jobManagerCrashLoop?: string;
 }
 
 /** One step's outcome: an action and how soon to look again. */

@@ -246,8 +246,9 @@ function rollbackIfDue(ctx: Context, name: string, deployed: StreamDeploymentSpe
   const late = ctx.now - (r.deployedAt ?? ctx.now) > ctx.settings.readinessTimeoutMs;
   if (!failed && !late) return undefined;
   r.rolledBackSpecHash = specHash(deployed);
+  // The new job's failure cause goes with the deployment rolled back; the Event keeps a JobManager crash loop's.
   const why = failed
-    ? 'the job FAILED before becoming stable'
+    ? `the job FAILED before becoming stable${ctx.jobManagerCrashLoop !== undefined ? `: ${ctx.jobManagerCrashLoop}` : ''}`
     : `not stable within ${Math.round(ctx.settings.readinessTimeoutMs / 1000)}s`;
   event(ctx, 'Warning', 'Rollback', `rolling back generation ${ctx.observation.generation}: ${why}`);
   return startOperation(ctx, name, 'rollback', 'stateless', {

@@ -10,6 +10,23 @@ export interface ObservedCheckpoint {
   timestamp: number;
 }
 
+/**
+ * A JobManager pod's container that keeps failing, from the pod's status: waiting in
+ * CrashLoopBackOff, or (last) terminated with a non-zero exit code.
+ */
+export interface FailingContainer {
+  pod: string;
+  container: string;
+  /** The job the pod was deployed for (its brook.dev/job-id annotation): a replaced job's pods are not this job's. */
+  jobId?: string;
+  /** CrashLoopBackOff when the kubelet waits to restart it, else the termination's reason (Error, OOMKilled...). */
+  reason: string;
+  exitCode?: number;
+  restarts: number;
+  /** The termination message: with FallbackToLogsOnError, the tail of its log. */
+  message?: string;
+}
+
 export interface Observation {
   /** ms since the epoch; decide reads no clock of its own. */
   now: number;
@@ -17,7 +34,14 @@ export interface Observation {
   uid: string;
   generation: number;
   deletionRequested: boolean;
-  jobManager: { exists: boolean; ready: boolean; deploymentHash?: string; problem?: string };
+  jobManager: {
+    exists: boolean;
+    ready: boolean;
+    deploymentHash?: string;
+    problem?: string;
+    /** Read from its pods only while the Deployment is not ready. */
+    failingContainer?: FailingContainer;
+  };
   taskManagers: { exists: boolean; desired: number; ready: number };
   /** Undefined when the REST API did not answer. */
   rest?: {

@@ -1,10 +1,12 @@
 // Folds what the observer saw into the status draft: JobManager deployment
 // status, the job's state and restarts (for stability), the latest checkpoint,
-// and the TaskManager count for the scale subresource.
+// the TaskManager count for the scale subresource, and a JobManager that keeps
+// failing at start (the job FAILED, see crash-loop.ts).
 import type { Context } from './context.ts';
 import { jobStatusOf } from './context.ts';
 import type { JobState } from '../resource/stream-deployment-status.ts';
 import { taskManagerSelector } from '../children/labels.ts';
+import { crashLoopRestarts, jobManagerCrashLoop } from './crash-loop.ts';
 
 const terminal: ReadonlySet<JobState> = new Set(['FAILED', 'FINISHED', 'CANCELED', 'SUSPENDED']);
 
@@ -21,6 +23,20 @@ export function recordObservation(ctx: Context, name: string): void {
 
   const job = jobStatusOf(ctx);
   if (job.jobId === undefined) return;
+  const crashLoop = jobManagerCrashLoop(obs, job.jobId, crashLoopRestarts(ctx));
+  if (crashLoop !== undefined) {
+    // The first failure seen stays the cause: later crashes differ only in their log tail, and a changed
+    // cause would repeat the Warning Event at every restart.
+    if (job.state !== 'FAILED' || job.failureCause === undefined) {
+      job.updateTime = now;
+      job.failureCause = crashLoop;
+    }
+    job.state = 'FAILED';
+    delete job.runningSince;
+    ctx.jobManagerCrashLoop = job.failureCause;
+    ctx.status.jobManagerDeploymentStatus = 'ERROR';
+    return;
+  }
   const seen = obs.rest?.job;
   if (seen && seen.id === job.jobId) {
     if (seen.state !== job.state) job.updateTime = now;

@@ -1,6 +1,7 @@
 // What happens when the job ends FAILED (the runtime's restart strategy gave
 // up): job.restartPolicy decides, with exponential backoff between attempts, a
 // limit, and a maximum age of the state restarted from, all visible in status.
+// A JobManager that keeps failing at start is a FAILED job too (crash-loop.ts).
 import { event, jobStatusOf, nothing, savepointInfoOf, setError, type Context, type Step } from './context.ts';
 import { startOperation } from './operation.ts';
 
@@ -16,12 +17,9 @@ export function handleFailedJob(ctx: Context, name: string): Step | undefined {
   const policy = ctx.spec.job.restartPolicy;
   const failure = job.failureCause ?? 'the JobManager reported no cause';
   const failed = `job ${job.jobId} FAILED: ${failure}`;
+  const reason = ctx.jobManagerCrashLoop !== undefined ? 'JobManagerCrashLoop' : 'JobFailed';
   if (policy === 'Never') {
-    fail(
-      ctx,
-      'JobFailed',
-      `${failed}. restartPolicy is Never: change the spec or spec.restartNonce to deploy it again`,
-    );
+    fail(ctx, reason, `${failed}. restartPolicy is Never: change the spec or spec.restartNonce to deploy it again`);
     return nothing();
   }
   const restarts = (job.failureRestarts ??= { attempts: 0 });
@@ -37,7 +35,7 @@ export function handleFailedJob(ctx: Context, name: string): Step | undefined {
   const at = new Date(restarts.nextAttemptAt).toISOString();
   fail(
     ctx,
-    'JobFailed',
+    reason,
     `${failed}. Restart ${restarts.attempts + 1} of ${ctx.settings.restartMaxAttempts} by ${policy} at ${at}`,
   );
   if (ctx.now < restarts.nextAttemptAt) return nothing(restarts.nextAttemptAt - ctx.now);
@@ -96,5 +94,6 @@ function begin(ctx: Context, restarts: { attempts: number; lastAttemptAt?: numbe
 function fail(ctx: Context, reason: string, message: string): void {
   const fresh = ctx.previousError?.reason !== reason || ctx.previousError.message !== message;
   setError(ctx, reason, message);
-  if (fresh) event(ctx, 'Warning', 'JobFailed', message);
+  if (fresh)
+    event(ctx, 'Warning', ctx.jobManagerCrashLoop !== undefined ? 'JobManagerCrashLoop' : 'JobFailed', message);
 }

@@ -40,6 +40,7 @@ export const operatorKeys = {
   restartBackoffInitial: 'kubernetes.operator.job.restart.backoff.initial',
   restartBackoffMax: 'kubernetes.operator.job.restart.backoff.max',
   restartMaxStateAge: 'kubernetes.operator.job.restart.max-state-age',
+  jobManagerCrashLoopRestarts: 'kubernetes.operator.jobmanager.crash-loop.restarts',
 } as const;
 
 export function isOperatorKey(key: string): boolean {

@@ -29,6 +29,8 @@ export interface OperatorSettings {
   restartBackoffInitialMs: number;
   restartBackoffMaxMs: number;
   restartMaxStateAgeMs: number | undefined;
+  /** Restarts of a failing JobManager container (not ready, exiting non-zero or in CrashLoopBackOff) before the deployment counts as FAILED. */
+  jobManagerCrashLoopRestarts: number;
 }
 
 export const defaultOperatorSettings: OperatorSettings = {
@@ -47,6 +49,7 @@ export const defaultOperatorSettings: OperatorSettings = {
   restartBackoffInitialMs: 10_000,
   restartBackoffMaxMs: 5 * 60_000,
   restartMaxStateAgeMs: undefined,
+  jobManagerCrashLoopRestarts: 2,
 };
 
 type Kind = 'boolean' | 'duration' | 'count';
@@ -68,6 +71,7 @@ const fields: { key: string; field: keyof OperatorSettings; kind: Kind }[] = [
   { key: operatorKeys.restartBackoffInitial, field: 'restartBackoffInitialMs', kind: 'duration' },
   { key: operatorKeys.restartBackoffMax, field: 'restartBackoffMaxMs', kind: 'duration' },
   { key: operatorKeys.restartMaxStateAge, field: 'restartMaxStateAgeMs', kind: 'duration' },
+  { key: operatorKeys.jobManagerCrashLoopRestarts, field: 'jobManagerCrashLoopRestarts', kind: 'count' },
 ];
 
 /** The settings keys with the kind of value each takes, for the CRD's rules and the docs. */

@@ -59,4 +59,8 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 - apiGroups: [""]
   resources: [events]
   verbs: [create]
+# JobManager pods, listed by label while the JobManager is not ready, to see a container that keeps failing.
+- apiGroups: [""]
+  resources: [pods]
+  verbs: [list]
 {{- end -}}

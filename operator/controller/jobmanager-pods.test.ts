@@ -1,0 +1,72 @@
+// Which JobManager container counts as failing, read from pod statuses as the
+// kubelet writes them: CrashLoopBackOff, a non-zero exit now or last time.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
+import { failingContainerOf } from './jobmanager-pods.ts';
+
+const pod = (name: string, statuses: Partial<V1ContainerStatus>[], extra: Partial<V1Pod['metadata']> = {}): V1Pod => ({
+  metadata: { name, annotations: { 'brook.dev/job-id': 'job-2' }, ...extra },
+  status: {
+    containerStatuses: statuses.map((s) => ({
+      name: 'jobmanager',
+      image: 'brook',
+      imageID: '',
+      ready: false,
+      restartCount: 0,
+      ...s,
+    })),
+  },
+});
+const crashed = (exitCode: number, message?: string) => ({
+  terminated: { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', ...(message ? { message } : {}) },
+});
+
+test('a container waiting in CrashLoopBackOff is failing, with its last exit code, restarts, job id and log tail', () => {
+  const failing = failingContainerOf([
+    pod('counts-jobmanager-a', [
+      {
+        restartCount: 3,
+        state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 20s' } },
+        lastState: crashed(1, 'Error: broken\n'),
+      },
+    ]),
+  ]);
+  assert.deepEqual(failing, {
+    pod: 'counts-jobmanager-a',
+    container: 'jobmanager',
+    jobId: 'job-2',
+    reason: 'CrashLoopBackOff',
+    exitCode: 1,
+    restarts: 3,
+    message: 'Error: broken',
+  });
+});
+
+test('a container that exited non-zero (now or before it was restarted) is failing, with the termination reason', () => {
+  const now = failingContainerOf([pod('p', [{ restartCount: 1, state: crashed(137), lastState: {} }])]);
+  assert.equal(now?.reason, 'Error');
+  assert.equal(now?.exitCode, 137);
+  const before = failingContainerOf([pod('p', [{ restartCount: 2, state: { running: {} }, lastState: crashed(2) }])]);
+  assert.equal(before?.exitCode, 2);
+  assert.equal(before?.restarts, 2);
+});
+
+test('running, starting or cleanly exited containers, and pods being deleted, are not failing', () => {
+  const cases: V1Pod[][] = [
+    [],
+    [pod('p', [{ state: { running: {} }, lastState: {} }])],
+    [pod('p', [{ state: { waiting: { reason: 'ContainerCreating' } }, lastState: {} }])],
+    [pod('p', [{ restartCount: 4, state: { running: {} }, lastState: crashed(0) }])],
+    [pod('p', [{ restartCount: 5, state: crashed(1) }], { deletionTimestamp: new Date() })],
+  ];
+  for (const pods of cases) assert.equal(failingContainerOf(pods), undefined, JSON.stringify(pods));
+});
+
+test('of several failing containers, the one restarted most is reported', () => {
+  const failing = failingContainerOf([
+    pod('old', [{ restartCount: 1, state: crashed(1) }]),
+    pod('new', [{ restartCount: 4, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: crashed(3) }]),
+  ]);
+  assert.equal(failing?.pod, 'new');
+});

@@ -1,0 +1,39 @@
+// Reads the JobManager's pods for a container that keeps failing (pure): the
+// Deployment only says "not ready", the pods say why, as the Flink operator
+// checks them for CrashLoopBackOff.
+import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
+import { jobIdAnnotation } from '../children/labels.ts';
+import type { FailingContainer } from '../reconcile/observation.ts';
+
+/** The failing container with the most restarts among pods not being deleted; undefined when none fails. */
+export function failingContainerOf(pods: readonly V1Pod[]): FailingContainer | undefined {
+  let worst: FailingContainer | undefined;
+  for (const pod of pods) {
+    if (pod.metadata?.deletionTimestamp !== undefined) continue;
+    for (const status of pod.status?.containerStatuses ?? []) {
+      const failing = failingContainer(pod, status);
+      if (failing && (!worst || failing.restarts > worst.restarts)) worst = failing;
+    }
+  }
+  return worst;
+}
+
+function failingContainer(pod: V1Pod, status: V1ContainerStatus): FailingContainer | undefined {
+  const waiting = status.state?.waiting;
+  const backOff = waiting?.reason === 'CrashLoopBackOff';
+  // Terminated now (about to restart) or before (running again, or waiting to).
+  const terminated = status.state?.terminated ?? status.lastState?.terminated;
+  const failedExit = terminated !== undefined && terminated.exitCode !== 0;
+  if (!backOff && !failedExit) return undefined;
+  const jobId = pod.metadata?.annotations?.[jobIdAnnotation];
+  const message = terminated?.message?.trim();
+  return {
+    pod: pod.metadata?.name ?? '',
+    container: status.name,
+    ...(jobId !== undefined ? { jobId } : {}),
+    reason: backOff ? 'CrashLoopBackOff' : (terminated?.reason ?? 'Error'),
+    ...(terminated !== undefined ? { exitCode: terminated.exitCode } : {}),
+    restarts: status.restartCount,
+    ...(message ? { message } : {}),
+  };
+}

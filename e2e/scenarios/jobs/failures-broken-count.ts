@@ -3,7 +3,7 @@
 // operator throws as its tasks start, so the job fails once the runtime's
 // restart strategy gives up.
 import type { StreamEnvironment } from 'brook';
-import { buildCountJob } from './failures-count.ts';
+import { buildCountJob } from '../../../runtime/connectors/kafka/fixtures/keyed-count-job.ts';
 
 export const brokenVersionMessage = 'failures-broken-count: this version cannot start (broken on purpose)';
 

@@ -1,12 +1,11 @@
-// The upgrade scenarios' job: the failure scenarios' running count
-// (failures-count.ts: Kafka in -> count per key in keyed state -> Kafka out
-// exactly once) writing `key:n@label`, so a lost, repeated or reset count shows
-// in the output, and the label (a job argument) says which deployment of the
-// job wrote it.
+// The upgrade scenarios' job: the Kafka running count of
+// runtime/connectors/kafka/fixtures/keyed-count-job.ts writing `key:n@label`,
+// so a lost, repeated or reset count shows in the output, and the label (a job
+// argument) says which deployment of the job wrote it.
 //
 //   brook jobmanager --job e2e/scenarios/jobs/labelled-count.ts -- BROKERS IN_TOPIC OUT_TOPIC TRANSACTIONAL_ID_PREFIX LABEL
 import type { StreamEnvironment } from 'brook';
-import { buildCountJob } from './failures-count.ts';
+import { buildCountJob } from '../../../runtime/connectors/kafka/fixtures/keyed-count-job.ts';
 
 export default function build(env: StreamEnvironment, args: string[]): void {
   const label = args[4];

@@ -167,10 +167,18 @@ describe('scenario 5: process loss', () => {
         (p) => !storedBefore.includes(p),
       );
       assert.equal(added.length, 1, `one savepoint taken on deletion: ${JSON.stringify(added)}`);
-      const events = await eventsOf(install, NAME);
-      assert.ok(
+      // The operator writes Events after its action; the last ones may land after the resource is gone.
+      const stoppedWithSavepoint = (events: string[]) =>
         events.includes('Deleting: stopping the job with a savepoint before deletion') &&
-          events.some((e) => e.startsWith('SavepointCompleted:') && e.includes(`${bucket.name}/${added[0]}`)),
+        events.some((e) => e.startsWith('SavepointCompleted:') && e.includes(`${bucket.name}/${added[0]}`));
+      const events = await eventually(
+        () => eventsOf(install, NAME),
+        stoppedWithSavepoint,
+        'the Events say the job was stopped with that savepoint',
+        30_000,
+      ).catch(async () => eventsOf(install, NAME));
+      assert.ok(
+        stoppedWithSavepoint(events),
         `Events say the job was stopped with that savepoint:\n${events.join('\n')}`,
       );
 

@@ -98,7 +98,10 @@ test('a new StreamDeployment gets the finalizer, a status, and children owned by
     'two more reconciles',
     20_000,
   );
-  assert.equal((await ns.get('wordcount'))?.metadata.resourceVersion, settled?.metadata.resourceVersion);
+  const later = await ns.get('wordcount');
+  // The status first: when something did change, the failure says what.
+  assert.deepEqual(later?.status, settled?.status);
+  assert.equal(later?.metadata.resourceVersion, settled?.metadata.resourceVersion);
 
   const base = `http://127.0.0.1:${controller.metricsPort}`;
   assert.equal((await fetch(`${base}/healthz`)).status, 200);

@@ -42,6 +42,36 @@ export class KubeConfigError extends BrookError {
   }
 }
 
+/** A Kubernetes API call abandoned after the request timeout, named (the HTTP client says only "aborted"). */
+export class KubeRequestTimeoutError extends BrookError {
+  constructor(call: string, timeoutMs: number, cause: unknown) {
+    super('BROOK_OPERATOR_KUBE_TIMEOUT', `Kubernetes API call ${call} got no answer within ${timeoutMs} ms`, { cause });
+  }
+}
+
+/**
+ * The client with its calls' timeouts named: a call the request timeout aborted
+ * rejects with KubeRequestTimeoutError naming the client and method. Other
+ * errors pass unchanged.
+ */
+function namingTimeouts<T extends object>(client: T, name: string, timeoutMs: number): T {
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function' || typeof property !== 'string') return value;
+      return (...args: unknown[]) => {
+        const result: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
+        if (!(result instanceof Promise)) return result;
+        return result.catch((error: unknown) => {
+          if ((error as { name?: string } | undefined)?.name === 'AbortError')
+            throw new KubeRequestTimeoutError(`${name}.${property}`, timeoutMs, error);
+          throw error;
+        });
+      };
+    },
+  });
+}
+
 /** The generic object API on a configuration of our own (the library's factory takes none). */
 class ObjectApi extends KubernetesObjectApi {
   constructor(configuration: ConstructorParameters<typeof KubernetesObjectApi>[0], config: KubeConfig) {
@@ -123,11 +153,12 @@ export class KubeApi {
       authMethods: { default: config },
       promiseMiddleware: [requestTimeout(requestTimeoutMs)],
     });
-    this.objects = new ObjectApi(configuration, config);
-    this.custom = new CustomObjectsApi(configuration);
-    this.apps = new AppsV1Api(configuration);
-    this.core = new CoreV1Api(configuration);
-    this.coordination = new CoordinationV1Api(configuration);
+    const named = <T extends object>(client: T, name: string) => namingTimeouts(client, name, requestTimeoutMs);
+    this.objects = named(new ObjectApi(configuration, config), 'objects');
+    this.custom = named(new CustomObjectsApi(configuration), 'custom');
+    this.apps = named(new AppsV1Api(configuration), 'apps');
+    this.core = named(new CoreV1Api(configuration), 'core');
+    this.coordination = named(new CoordinationV1Api(configuration), 'coordination');
     this.watcher = new Watch(config);
   }
 

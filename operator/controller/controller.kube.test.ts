@@ -90,7 +90,13 @@ test('a new StreamDeployment gets the finalizer, a status, and children owned by
   assert.ok((await ns.eventReasons('wordcount')).includes('Submit'));
 
   // Nothing changes any more: later reconciles write nothing (no status churn, no needless watch events).
-  const settled = await ns.get('wordcount');
+  // Settled means the operator has seen its own JobManager Deployment (not ready: no kubelet runs here);
+  // until its informer has, a status saying MISSING is still due to change once.
+  const settled = await ns.waitFor(
+    'wordcount',
+    (s) => s.status?.jobManagerDeploymentStatus === 'DEPLOYED_NOT_READY',
+    'the operator sees its JobManager Deployment',
+  );
   const count = controller.reconcileCount;
   await eventually(
     async () => controller.reconcileCount,

@@ -123,6 +123,7 @@ export class KafkaTestCluster {
     const partitions = new Map<number, { position: bigint; open: Map<bigint, CommittedRecord[]> }>();
     const deadline = Date.now() + deadlineMs;
     let lastAt = Date.now();
+    let lastFetchError: unknown;
     try {
       while (!(seen.length >= expected && Date.now() - lastAt > quietMs) && Date.now() < deadline) {
         const metadata = await consumer.metadata({ topics: [topic], forceUpdate: true });
@@ -132,27 +133,37 @@ export class KafkaTestCluster {
           if (!partitions.has(partition)) partitions.set(partition, { position: 0n, open: new Map() });
           byLeader.set(leader, [...(byLeader.get(leader) ?? []), partition]);
         });
-        const responses = await Promise.all(
-          [...byLeader].map(([node, ps]) =>
-            consumer.fetch({
-              node,
-              maxWaitTime: 200,
-              maxBytes: 8 * 1024 * 1024,
-              topics: [
-                {
-                  topicId: id,
-                  partitions: ps.map((partition) => ({
-                    partition,
-                    fetchOffset: partitions.get(partition)!.position,
-                    currentLeaderEpoch: -1,
-                    lastFetchedEpoch: -1,
-                    partitionMaxBytes: 1024 * 1024,
-                  })),
-                },
-              ],
-            }),
-          ),
-        );
+        let responses;
+        try {
+          responses = await Promise.all(
+            [...byLeader].map(([node, ps]) =>
+              consumer.fetch({
+                node,
+                maxWaitTime: 200,
+                maxBytes: 8 * 1024 * 1024,
+                topics: [
+                  {
+                    topicId: id,
+                    partitions: ps.map((partition) => ({
+                      partition,
+                      fetchOffset: partitions.get(partition)!.position,
+                      currentLeaderEpoch: -1,
+                      lastFetchedEpoch: -1,
+                      partitionMaxBytes: 1024 * 1024,
+                    })),
+                  },
+                ],
+              }),
+            ),
+          );
+        } catch (error) {
+          // A broker busy with other tests may answer one fetch with an error (seen once under CI load:
+          // OFFSET_OUT_OF_RANGE at a position within the log); poll again within the deadline, and report
+          // the error if the records never come.
+          lastFetchError = error;
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          continue;
+        }
         const before = seen.length;
         for (const response of responses) {
           for (const { partitionIndex, records } of response.responses.flatMap((t) => t.partitions)) {
@@ -184,6 +195,10 @@ export class KafkaTestCluster {
     } finally {
       await consumer.close();
     }
+    if (seen.length < expected && lastFetchError !== undefined)
+      throw new Error(`read ${seen.length} of ${expected} records of ${topic}; the last fetch failed`, {
+        cause: lastFetchError,
+      });
     return seen;
   }
 

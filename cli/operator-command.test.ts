@@ -1,11 +1,17 @@
 // `brook operator`'s flags: validated with messages naming the flag, and
-// turned into the controller's options together with the pod's environment.
+// turned into the controller's options together with the pod's environment;
+// a bad default configuration file stops the operator at start.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { operatorFlagsSchema, operatorOptions } from './operator-command.ts';
 
 const log = pino({ level: 'silent' });
+const root = join(import.meta.dirname, '..');
 
 test('defaults: all namespaces, metrics on 8080, no leader election outside a pod, the JobManager Service', () => {
   const options = operatorOptions(operatorFlagsSchema.parse({}), {}, log);
@@ -85,3 +91,36 @@ test('log flags: --log-level and repeatable --log-module MODULE=LEVEL, refused b
     /^--log-module takes MODULE=LEVEL/,
   );
 });
+
+test('brook operator stops at start, naming the file and key, when its default configuration is bad', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'brook-operator-defaults-'));
+  try {
+    const file = join(dir, 'defaults.yaml');
+    writeFileSync(file, 'kubernetes.operator.job.restart.max-attempts: lots\n');
+    const operator = (args: string[]) =>
+      spawnSync(process.execPath, [join(root, 'bin', 'brook.js'), 'operator', ...args], {
+        encoding: 'utf8',
+        timeout: 60_000,
+        // No cluster is needed: the defaults are read before anything else.
+        env: { PATH: process.env.PATH, KUBECONFIG: join(dir, 'no-kubeconfig') },
+      });
+    const bad = operator(['--default-config', file]);
+    assert.equal(bad.status, 1, bad.stderr);
+    assert.match(
+      fatalMessage(bad.stderr),
+      /default configuration .*defaults\.yaml: "kubernetes\.operator\.job\.restart\.max-attempts" must be a whole number, got 'lots'/,
+    );
+    const missing = operator(['--default-config', join(dir, 'absent.yaml')]);
+    assert.equal(missing.status, 1, missing.stderr);
+    assert.match(fatalMessage(missing.stderr), /default configuration .*absent\.yaml: cannot be read \(ENOENT/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** The message of the operator's fatal log line (log lines are JSON on stderr). */
+function fatalMessage(stderr: string): string {
+  const line = stderr.split('\n').find((l) => l.includes('"level":"fatal"'));
+  assert.ok(line, stderr);
+  return (JSON.parse(line) as { msg: string }).msg;
+}

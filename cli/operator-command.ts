@@ -14,6 +14,7 @@ import type { S3StorageOptions } from '../runtime/checkpoint/storage.ts';
 import { parseDuration } from '../operator/resource/duration.ts';
 import type { Controller, ControllerOptions } from '../operator/controller/controller.ts';
 import type { FlagSpec } from './commands.ts';
+import type { DefaultConfig } from '../operator/resource/default-config.ts';
 
 const defaultJobManagerUrlTemplate = 'http://{name}-jobmanager.{namespace}.svc:8081';
 
@@ -56,6 +57,12 @@ export const operatorFlags: Record<string, FlagSpec> = {
     type: 'string',
     valueName: 'DURATION',
     description: 'reconcile every resource at least this often (default 10 min)',
+  },
+  'default-config': {
+    type: 'string',
+    valueName: 'FILE',
+    description:
+      'YAML map of configuration keys every StreamDeployment gets unless its spec.config sets them (docs/operator.md)',
   },
   'log-level': {
     type: 'string',
@@ -122,6 +129,7 @@ export const operatorFlagsSchema = z.object({
     .transform(Number)
     .optional(),
   'resync-period': duration('resync-period').optional(),
+  'default-config': z.string().min(1, '--default-config takes a file').optional(),
   'log-level': z
     .string()
     .refine(isLogLevel, `--log-level must be one of ${logLevels.join(', ')}`)
@@ -203,7 +211,8 @@ export async function runOperator(flags: OperatorFlags): Promise<number> {
   }
   let controller: Controller;
   try {
-    controller = new Controller({ ...options, kubeConfig: loadKubeConfig(flags.kubeconfig) });
+    const defaultConfig = await readDefaultConfigFlag(flags['default-config']);
+    controller = new Controller({ ...options, defaultConfig, kubeConfig: loadKubeConfig(flags.kubeconfig) });
     await controller.start();
   } catch (error) {
     logger('operator.controller').fatal({ err: error }, `cannot start: ${(error as Error).message}`);
@@ -221,4 +230,17 @@ export async function runOperator(flags: OperatorFlags): Promise<number> {
   });
   await controller.stop();
   return 0;
+}
+
+async function readDefaultConfigFlag(file: string | undefined): Promise<DefaultConfig> {
+  if (file === undefined) return {};
+  const { readFile } = await import('node:fs/promises');
+  const { parseDefaultConfig, DefaultConfigInvalidError } = await import('../operator/resource/default-config.ts');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new DefaultConfigInvalidError(file, `cannot be read (${(error as Error).message})`);
+  }
+  return parseDefaultConfig(text, file);
 }

@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { before, test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { operatorFlags, operatorFlagsSchema } from '../../cli/operator-command.ts';
+import { parseDefaultConfig } from '../../operator/resource/default-config.ts';
 import { ensureServices, helm, kubectl, succeeded } from '../../scripts/testenv/index.ts';
 import { HELM_VERSION } from '../../scripts/testenv/kubernetes/versions.ts';
 
@@ -86,7 +87,7 @@ interface Container {
   livenessProbe: unknown;
   readinessProbe: unknown;
   securityContext: unknown;
-  volumeMounts: { name: string; mountPath: string }[];
+  volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[];
 }
 
 function operatorPod(manifests: Manifest[]) {
@@ -94,11 +95,12 @@ function operatorPod(manifests: Manifest[]) {
     spec: {
       replicas: number;
       template: {
+        metadata: { annotations: Record<string, string> };
         spec: {
           serviceAccountName: string;
           securityContext: unknown;
           containers: Container[];
-          volumes: { name: string; emptyDir?: unknown }[];
+          volumes: { name: string; emptyDir?: unknown; configMap?: unknown }[];
         };
       };
     };
@@ -134,6 +136,7 @@ test('default values: a ClusterRole with exactly the controller calls, the Lease
   assert.deepEqual(kinds(manifests), [
     'ClusterRole/brook',
     'ClusterRoleBinding/brook',
+    'ConfigMap/brook-system/brook-defaults',
     'Deployment/brook-system/brook',
     'Role/brook-system/brook-leader-election',
     'RoleBinding/brook-system/brook-leader-election',
@@ -166,6 +169,7 @@ test('the operator Deployment: flags brook operator accepts, metrics port and pr
     '--metrics-port=8080',
     '--workers=2',
     '--resync-period=10 min',
+    '--default-config=/etc/brook/operator/defaults.yaml',
     '--leader-election-namespace=brook-system',
     '--lease-name=brook-operator',
     '--lease-duration=15s',
@@ -197,13 +201,20 @@ test('the operator Deployment: flags brook operator accepts, metrics port and pr
     capabilities: { drop: ['ALL'] },
   });
   // A read-only root needs a writable /tmp for tsx's compile cache.
-  assert.deepEqual(container.volumeMounts, [{ name: 'tmp', mountPath: '/tmp' }]);
-  assert.deepEqual(pod.volumes, [{ name: 'tmp', emptyDir: {} }]);
+  assert.deepEqual(container.volumeMounts, [
+    { name: 'tmp', mountPath: '/tmp' },
+    { name: 'default-configuration', mountPath: '/etc/brook/operator', readOnly: true },
+  ]);
+  assert.deepEqual(pod.volumes, [
+    { name: 'tmp', emptyDir: {} },
+    { name: 'default-configuration', configMap: { name: 'brook-defaults' } },
+  ]);
 });
 
 test('watched namespaces: a Role and RoleBinding in each of them and no cluster-wide grant; the operator told which', () => {
   const manifests = render(['watchNamespaces={team-a,team-b}', 'leaderElection.leaseDuration=30s']);
   assert.deepEqual(kinds(manifests), [
+    'ConfigMap/brook-system/brook-defaults',
     'Deployment/brook-system/brook',
     'Role/brook-system/brook-leader-election',
     'Role/team-a/brook',
@@ -240,6 +251,52 @@ test('without leader election: no Lease Role and no Lease flags; an S3 endpoint 
   assert.equal(flags['leader-election-namespace'], undefined);
   assert.equal(container.env.find((e) => e.name === 'AWS_ENDPOINT_URL_S3')?.value, 'http://minio.storage:9000');
   assert.deepEqual((container as unknown as { envFrom: unknown }).envFrom, [{ secretRef: { name: 'brook-s3' } }]);
+});
+
+test('defaultConfiguration: a file the operator reads back key for key; a change of it restarts the operator', () => {
+  const defaults = {
+    'state.checkpoints.dir': 's3://platform/checkpoints',
+    'execution.checkpointing.interval': '10s',
+    'parallelism.default': 4,
+    'kubernetes.operator.deployment.rollback.enabled': true,
+  };
+  const renderWith = (values: object) =>
+    parseAllDocuments(
+      succeeded(
+        'helm template',
+        helm([
+          'template',
+          'brook',
+          chart,
+          '--namespace',
+          'brook-system',
+          '--set-json',
+          `defaultConfiguration=${JSON.stringify(values)}`,
+        ]),
+      ),
+    )
+      .map((d) => d.toJS() as Manifest | null)
+      .filter((m): m is Manifest => m !== null);
+  const manifests = renderWith(defaults);
+  const configMap = find(manifests, 'ConfigMap', 'brook-defaults', 'brook-system') as unknown as {
+    data: Record<string, string>;
+  };
+  assert.deepEqual(parseDefaultConfig(configMap.data['defaults.yaml']!, 'defaults.yaml'), {
+    'state.checkpoints.dir': 's3://platform/checkpoints',
+    'execution.checkpointing.interval': '10s',
+    'parallelism.default': '4',
+    'kubernetes.operator.deployment.rollback.enabled': 'true',
+  });
+  const { container } = operatorPod(manifests);
+  assert.equal(parseOperatorArgs(container.args)['default-config'], '/etc/brook/operator/defaults.yaml');
+  // Empty by default, and still a file the operator reads.
+  const empty = find(render(), 'ConfigMap', 'brook-defaults') as unknown as { data: Record<string, string> };
+  assert.deepEqual(parseDefaultConfig(empty.data['defaults.yaml']!, 'defaults.yaml'), {});
+  const checksum = (m: Manifest[]) =>
+    operatorPod(m).deployment.spec.template.metadata.annotations['checksum/default-configuration'];
+  assert.match(checksum(manifests)!, /^[0-9a-f]{64}$/);
+  assert.equal(checksum(renderWith(defaults)), checksum(manifests));
+  assert.notEqual(checksum(renderWith({ ...defaults, 'parallelism.default': 8 })), checksum(manifests));
 });
 
 test('the ServiceMonitor is off by default; enabled, it scrapes the metrics Service by its labels', () => {

@@ -7,7 +7,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { childNames } from '../children/names.ts';
+import { parse as parseYaml } from 'yaml';
+import { childNames, configFileName } from '../children/names.ts';
 import { jobIdFor } from '../reconcile/ids.ts';
 import type { Decision } from '../reconcile/action.ts';
 import { FINALIZER } from './actor.ts';
@@ -119,6 +120,53 @@ test('a new StreamDeployment gets the finalizer, a status, and children owned by
   assert.match(metrics, /brook_operator_reconcile_duration_seconds_count\{result="success"\} [1-9]/);
   assert.match(metrics, /brook_operator_workqueue_depth \d/);
   assert.match(metrics, /brook_operator_leader 1/);
+});
+
+test("the operator's default configuration goes under each resource's own: the resource's keys win", async () => {
+  const ns = await namespace();
+  await started(
+    ns.controller({
+      jobManagerUrl: unreachable,
+      defaultConfig: {
+        'state.checkpoints.dir': 's3://platform/checkpoints',
+        'execution.checkpointing.interval': '1 min',
+        'kubernetes.operator.savepoint.history.max.count': '3',
+      },
+    }),
+  );
+  const created = await ns.createStreamDeployment('defaults', {
+    ...spec,
+    config: { ...spec.config, 'execution.checkpointing.interval': '5s' },
+  });
+  await ns.jobManagerDeployment('defaults', jobIdFor(created.metadata.uid, 1));
+  const configMap = await eventually(() => ns.configMap(childNames('defaults').configMap), Boolean, 'the ConfigMap');
+  const runtimeConfig = parseYaml(configMap!.data![configFileName]!) as Record<string, string>;
+  assert.equal(runtimeConfig['state.checkpoints.dir'], 's3://platform/checkpoints');
+  assert.equal(runtimeConfig['execution.checkpointing.interval'], '5s');
+  assert.equal(runtimeConfig['kubernetes.operator.savepoint.history.max.count'], undefined, 'operator keys stay out');
+  // The recorded spec is what the job runs with, defaults included, so a later change of the defaults is seen.
+  const sd = await ns.get('defaults');
+  const recorded = sd?.status?.reconciliationStatus?.lastReconciledSpec as { config: Record<string, string> };
+  assert.deepEqual(recorded.config, {
+    'execution.checkpointing.interval': '5s',
+    'kubernetes.operator.job.cancel.timeout': '1s',
+    'kubernetes.operator.savepoint.history.max.count': '3',
+    'state.checkpoints.dir': 's3://platform/checkpoints',
+  });
+  assert.deepEqual(Object.keys(sd!.spec.config as object).sort(), [
+    'execution.checkpointing.interval',
+    'kubernetes.operator.job.cancel.timeout',
+  ]);
+});
+
+test('the periodic resync reconciles a resource nothing else brings back', async () => {
+  const ns = await namespace();
+  // A paused resource is never requeued by its reconcile, and nothing changes it: only the resync comes back to it.
+  await ns.createStreamDeployment('quiet', spec, { [PAUSE_ANNOTATION]: 'true' });
+  const controller = await started(ns.controller({ jobManagerUrl: unreachable, resyncPeriodMs: 300 }));
+  const pauses = () => metricValue(controller, 'brook_operator_reconciles_total', { result: 'paused' });
+  await eventually(pauses, (n) => n >= 4, 'the paused resource reconciled again and again', 30_000);
+  assert.equal((await ns.get('quiet'))?.status, undefined, 'a paused resource is never written');
 });
 
 test('a status write that conflicts is not acted on; the next pass writes and acts', async () => {

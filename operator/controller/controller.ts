@@ -43,6 +43,7 @@ import {
   type SnapshotDependencies,
 } from './snapshots.ts';
 import { WorkQueue } from './work-queue.ts';
+import type { DefaultConfig } from '../resource/default-config.ts';
 import { logger } from '../../runtime/logging/logger.ts';
 
 export interface ControllerOptions {
@@ -76,6 +77,8 @@ export interface ControllerOptions {
   shutdownGraceMs?: number;
   watchTimeoutSeconds?: number;
   hooks?: ReconcileHooks;
+  /** Configuration every StreamDeployment gets unless its spec.config sets the key (parseDefaultConfig). */
+  defaultConfig?: DefaultConfig;
 }
 
 export const defaultJobManagerUrl = (namespace: string, name: string) =>
@@ -169,6 +172,7 @@ export class Controller {
     const storage = new StateStorage(options.s3);
     const events = new EventRecorder(this.api, this.identity, () => this.metrics.errors.inc({ source: 'event' }));
     const jobManagerUrl = options.jobManagerUrl ?? defaultJobManagerUrl;
+    const defaultConfig = options.defaultConfig ?? {};
     this.snapshotDeps = {
       api: this.api,
       snapshots: this.streamSnapshots,
@@ -177,6 +181,7 @@ export class Controller {
       storage,
       events,
       isLeader: () => this.isLeader,
+      defaultConfig,
     };
     this.deps = {
       api: this.api,
@@ -188,6 +193,7 @@ export class Controller {
       metrics: this.metrics,
       log: this.log,
       isLeader: () => this.isLeader,
+      defaultConfig,
       syncSnapshots: (deployment, status, log) =>
         syncDeploymentSnapshots(this.snapshotDeps, deployment, status, Date.now(), log),
       ...(options.hooks ? { hooks: options.hooks } : {}),

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { canonicalJson } from '../children/deployment-hash.ts';
 import { parseStreamDeployment, type StreamDeployment } from '../resource/stream-deployment.ts';
 import { ResourceInvalidError } from '../resource/errors.ts';
+import { withDefaultConfig, type DefaultConfig } from '../resource/default-config.ts';
 import type { StreamDeploymentStatus } from '../resource/stream-deployment-status.ts';
 import { decide } from '../reconcile/decide.ts';
 import type { Decision } from '../reconcile/action.ts';
@@ -32,6 +33,8 @@ export interface ReconcilerDependencies extends ObserverDependencies, ActorDepen
   events: EventRecorder;
   metrics: OperatorMetrics;
   log: Logger;
+  /** The operator's default configuration, under each resource's own spec.config. */
+  defaultConfig: DefaultConfig;
   /** Whether this replica may write; checked before the status write and before the action. */
   isLeader: () => boolean;
   hooks?: ReconcileHooks;
@@ -117,7 +120,8 @@ export async function reconcile(
 
   let resource: StreamDeployment;
   try {
-    resource = parseStreamDeployment(raw);
+    const parsed = parseStreamDeployment(raw);
+    resource = { ...parsed, spec: withDefaultConfig(parsed.spec, deps.defaultConfig) };
   } catch (error) {
     if (!(error instanceof ResourceInvalidError)) throw error;
     const announced = memory.refused.get(key) === metadata.generation;

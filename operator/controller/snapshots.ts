@@ -3,6 +3,7 @@
 // (snapshot-records.ts); a StreamSnapshot's own reconcile reads it and its
 // deployment fresh, asks the JobManager about its trigger, decides
 // (reconcile/snapshot.ts), writes the status with the resourceVersion read, then acts.
+import { withDefaultConfig, type DefaultConfig } from '../resource/default-config.ts';
 import type { Logger } from 'pino';
 import { parseStreamDeployment } from '../resource/stream-deployment.ts';
 import { parseStreamSnapshot, type StreamSnapshot } from '../resource/stream-snapshot.ts';
@@ -29,6 +30,8 @@ export interface SnapshotDependencies {
   storage: StateStorage;
   events: EventRecorder;
   isLeader: () => boolean;
+  /** The operator's default configuration, under each deployment's own. */
+  defaultConfig: DefaultConfig;
 }
 
 /** Makes the operator-taken snapshots of one deployment say what its (just written) status says. */
@@ -116,9 +119,10 @@ export async function reconcileSnapshot(
   if (rawDeployment) {
     try {
       const d = parseStreamDeployment(rawDeployment);
+      const config = withDefaultConfig(d.spec, deps.defaultConfig).config;
       const deployedConfig = (d.status?.reconciliationStatus?.lastReconciledSpec as { config?: Record<string, string> })
         ?.config;
-      const savepointsDir = deployedConfig?.[runtimeKeys.savepointsDir] ?? d.spec.config[runtimeKeys.savepointsDir];
+      const savepointsDir = deployedConfig?.[runtimeKeys.savepointsDir] ?? config[runtimeKeys.savepointsDir];
       deployment = {
         ...(d.status?.jobStatus?.jobId !== undefined ? { jobId: d.status.jobStatus.jobId } : {}),
         ...(d.status?.jobStatus?.state !== undefined ? { jobState: d.status.jobStatus.state } : {}),

@@ -11,7 +11,11 @@ export class ResourceInvalidError extends BrookError {
 
 /** An operator setting (a `kubernetes.operator.*` key of spec.config) with a value it cannot use. */
 export class OperatorSettingInvalidError extends BrookError {
-  constructor(key: string, value: string, expected: string) {
+  constructor(
+    readonly key: string,
+    readonly value: string,
+    readonly expected: string,
+  ) {
     super('BROOK_OPERATOR_SETTING_INVALID', `spec.config["${key}"] must be ${expected}, got '${value}'`);
   }
 }

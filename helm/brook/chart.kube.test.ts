@@ -69,6 +69,7 @@ const workloadRules: Rule[] = [
   { apiGroups: [''], resources: ['services', 'configmaps'], verbs: ['list', 'watch', 'create', 'patch'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create'] },
   { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
+  { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
 ];
 /** Rules compared as a set: their order means nothing to RBAC. */
 const ruleSet = (rules: unknown) =>
@@ -381,6 +382,7 @@ test('installed with one watched namespace, its service account may do what the 
     ['patch', 'configmaps', watched],
     ['create', 'events', watched],
     ['list', 'pods', watched],
+    ['create', 'secrets', watched],
     ['update', 'leases.coordination.k8s.io', release],
   ];
   const refused: [string, string, string][] = [
@@ -390,6 +392,9 @@ test('installed with one watched namespace, its service account may do what the 
     ['list', 'streamdeployments.brook.dev', release],
     ['create', 'deployments.apps', other],
     ['get', 'secrets', watched],
+    ['list', 'secrets', watched],
+    ['update', 'secrets', watched],
+    ['create', 'secrets', other],
     ['get', 'pods', watched],
     ['create', 'pods', watched],
     ['delete', 'pods', watched],

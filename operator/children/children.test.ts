@@ -1,6 +1,7 @@
 // The child manifests rendered from a StreamDeployment: commands and ports as
 // DESIGN.md fixes them, owner references, labels, resources, the podTemplate
 // merge, and the deployment hash that marks a different deployment.
+import { buildClusterSecret } from './cluster-secret.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'yaml';
@@ -190,7 +191,7 @@ test("the user's podTemplate is the base: sidecars, volumes and pod settings sta
   assert.equal(main.image, 'registry.example/brook:1.2.3');
   assert.deepEqual(
     main.env!.map((e) => e.name),
-    ['EXTRA', 'POD_IP'],
+    ['EXTRA', 'POD_IP', 'BROOK_CLUSTER_SECRET'],
   );
   assert.equal(main.env!.find((e) => e.name === 'POD_IP')!.value, undefined);
   assert.deepEqual(
@@ -203,6 +204,43 @@ test("the user's podTemplate is the base: sidecars, volumes and pod settings sta
   );
   const withAccount = render(spec({ serviceAccount: 'brook-job', taskManager: { podTemplate } })).taskManager;
   assert.equal(withAccount.spec!.template.spec!.serviceAccountName, 'brook-job', 'spec.serviceAccount wins');
+});
+
+test("both processes take the cluster secret from the deployment's Secret, unless a pod template gives its own", () => {
+  const fromSecret = { secretKeyRef: { name: 'orders-cluster-secret', key: 'secret' } };
+  const children = render();
+  for (const [deployment, name] of [
+    [children.jobManager, 'jobmanager'],
+    [children.taskManager, 'taskmanager'],
+  ] as const) {
+    assert.deepEqual(
+      container(deployment, name).env?.find((e) => e.name === 'BROOK_CLUSTER_SECRET')?.valueFrom,
+      fromSecret,
+    );
+  }
+  const own = { name: 'BROOK_CLUSTER_SECRET', valueFrom: { secretKeyRef: { name: 'team-secret', key: 'k' } } };
+  const podTemplate = { spec: { containers: [{ name: 'taskmanager', env: [own] }] } };
+  const mixed = render(spec({ taskManager: { replicas: 1, podTemplate } }));
+  assert.deepEqual(
+    container(mixed.taskManager, 'taskmanager').env?.filter((e) => e.name === 'BROOK_CLUSTER_SECRET'),
+    [own],
+  );
+  assert.deepEqual(
+    container(mixed.jobManager, 'jobmanager').env?.find((e) => e.name === 'BROOK_CLUSTER_SECRET')?.valueFrom,
+    fromSecret,
+  );
+
+  const secret = buildClusterSecret(
+    { name: 'orders', namespace: 'streaming', uid: 'uid-1', version: '1.2.3' },
+    'x'.repeat(43),
+  );
+  assert.equal(secret.metadata?.name, 'orders-cluster-secret');
+  assert.deepEqual(secret.stringData, { secret: 'x'.repeat(43) });
+  assert.deepEqual(
+    secret.metadata?.ownerReferences?.map((o) => [o.kind, o.name, o.uid, o.controller]),
+    [['StreamDeployment', 'orders', 'uid-1', true]],
+  );
+  assert.equal(secret.metadata?.labels?.['app.kubernetes.io/component'], 'cluster-secret');
 });
 
 test('image versions become valid label values', () => {

@@ -1,7 +1,7 @@
 // The labels and annotations every child object carries: the standard
 // app.kubernetes.io/* set, the component, and the deployment hash.
 
-export type Component = 'jobmanager' | 'taskmanager' | 'config';
+export type Component = 'jobmanager' | 'taskmanager' | 'config' | 'cluster-secret';
 
 export const deploymentHashAnnotation = 'brook.dev/deployment-hash';
 export const jobIdAnnotation = 'brook.dev/job-id';

@@ -6,6 +6,7 @@ export const childNames = (name: string) => ({
   jobManager: `${name}-jobmanager`,
   jobManagerService: `${name}-jobmanager`,
   taskManager: `${name}-taskmanager`,
+  clusterSecret: `${name}-cluster-secret`,
 });
 
 export const ports = { rest: 8081, control: 6123, data: 6121, metrics: 9249 } as const;

@@ -15,7 +15,7 @@ export interface ChildContext {
   version: string;
 }
 
-export function ownerReference(ctx: ChildContext): V1OwnerReference {
+export function ownerReference(ctx: Pick<ChildContext, 'name' | 'uid'>): V1OwnerReference {
   return {
     apiVersion,
     kind: 'StreamDeployment',

@@ -1,11 +1,13 @@
 // The pod both processes share: the brook image, the configuration mounted
 // from the ConfigMap, POD_IP from the downward API (processes bind to it),
+// the cluster secret from the deployment's Secret,
 // resources with requests equal to limits, and the user's podTemplate merged in.
 import type { V1Container, V1PodTemplateSpec } from '@kubernetes/client-node';
 import type { ProcessSpec, StreamDeploymentSpec } from '../resource/stream-deployment-spec.ts';
 import { deploymentHashAnnotation, jobIdAnnotation, selectorLabels, standardLabels, type Component } from './labels.ts';
 import { childNames, configDirectory, ports } from './names.ts';
 import { mergePodTemplate } from './pod-template.ts';
+import { clusterSecretEnv, clusterSecretVariable } from './cluster-secret.ts';
 import type { ChildContext } from './owner.ts';
 
 export function resources(process: ProcessSpec): V1Container['resources'] {
@@ -36,7 +38,13 @@ export function processPod(
           ...container,
           // A process that dies at start leaves the tail of its log in the pod's status, where the operator reads it.
           terminationMessagePolicy: 'FallbackToLogsOnError',
-          env: [{ name: 'POD_IP', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'status.podIP' } } }],
+          env: [
+            { name: 'POD_IP', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'status.podIP' } } },
+            // A secret of the user's own, set in the pod template, is theirs to keep.
+            ...(setsVariable(process.podTemplate, component, clusterSecretEnv)
+              ? []
+              : [clusterSecretVariable(ctx.name)]),
+          ],
           resources: resources(process),
           volumeMounts: [{ name: 'brook-config', mountPath: configDirectory, readOnly: true }],
         },
@@ -45,6 +53,12 @@ export function processPod(
     },
   };
   return mergePodTemplate(process.podTemplate, ours);
+}
+
+/** Whether the user's pod template gives the process container this variable. */
+function setsVariable(template: Record<string, unknown> | undefined, container: string, name: string): boolean {
+  const containers = (template as V1PodTemplateSpec | undefined)?.spec?.containers ?? [];
+  return containers.some((c) => c.name === container && (c.env ?? []).some((e) => e.name === name));
 }
 
 export const metricsPort = { name: 'metrics', containerPort: ports.metrics, protocol: 'TCP' } as const;

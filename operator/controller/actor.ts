@@ -4,7 +4,10 @@
 // disposal straight to storage.
 import type { Logger } from 'pino';
 import type { Action } from '../reconcile/action.ts';
+import { randomBytes } from 'node:crypto';
 import { buildChildren } from '../children/children.ts';
+import { buildClusterSecret } from '../children/cluster-secret.ts';
+import { imageVersion } from '../children/owner.ts';
 import { childNames } from '../children/names.ts';
 import type { KubeApi } from './kube-api.ts';
 import { JobManagerRest, JobManagerRestError } from './jobmanager-rest.ts';
@@ -51,7 +54,14 @@ export async function act(deps: ActorDependencies, target: ActionTarget, action:
         jobId: action.jobId,
         restore: action.restore,
       });
-      // The configuration first: the pods mount it.
+      // The cluster secret and the configuration first: the pods read them at start. The secret is made
+      // once per StreamDeployment; later deploys find it and keep it, so every pod shares one.
+      await deps.api.createSecretIfAbsent(
+        buildClusterSecret(
+          { name: target.name, namespace: target.namespace, uid: target.uid, version: imageVersion(action.spec.image) },
+          randomBytes(32).toString('base64url'),
+        ),
+      );
       for (const child of [children.configMap, children.jobManagerService, children.jobManager, children.taskManager]) {
         await deps.api.apply(child);
       }

@@ -73,7 +73,11 @@ test('a new StreamDeployment gets the finalizer, a status, and children owned by
   const tm = await eventually(() => ns.deployment(names.taskManager), Boolean, 'the TaskManager Deployment');
   const service = await ns.core.readNamespacedService({ namespace: ns.name, name: names.jobManagerService });
   const config = await eventually(() => ns.configMap(names.configMap), Boolean, 'the ConfigMap');
-  for (const child of [jm, tm!, service, config!]) {
+  const secret = await ns.core.readNamespacedSecret({ namespace: ns.name, name: names.clusterSecret });
+  // At least 16 characters, as the runtime requires of cluster.secret; random, so 32 bytes give 43.
+  assert.match(Buffer.from(secret.data!.secret!, 'base64').toString(), /^[A-Za-z0-9_-]{43}$/);
+  for (const child of [jm, tm!, service, config!, secret]) {
+    const isSecret = child === secret;
     const owner = child.metadata?.ownerReferences;
     assert.deepEqual(
       owner?.map((o) => [o.apiVersion, o.kind, o.name, o.uid, o.controller, o.blockOwnerDeletion]),
@@ -82,7 +86,8 @@ test('a new StreamDeployment gets the finalizer, a status, and children owned by
     );
     assert.equal(child.metadata?.labels?.['app.kubernetes.io/managed-by'], 'brook-operator');
     assert.equal(child.metadata?.labels?.['app.kubernetes.io/instance'], 'wordcount');
-    assert.equal(child.metadata?.annotations?.['brook.dev/job-id'], jobId);
+    // The secret outlives deploys (it is never rewritten), so it names no job.
+    if (!isSecret) assert.equal(child.metadata?.annotations?.['brook.dev/job-id'], jobId);
   }
   assert.ok(jm.spec?.template.spec?.containers[0]?.args?.includes(`pipeline.job-id=${jobId}`));
   assert.equal(tm!.spec?.replicas, 1);
@@ -207,6 +212,7 @@ test('the pause annotation stops all action; removing it lets the operator catch
   const created = await ns.createStreamDeployment('paused', spec);
   const firstJob = jobIdFor(created.metadata.uid, 1);
   await ns.jobManagerDeployment('paused', firstJob);
+  const secretBefore = await clusterSecretOf(ns, 'paused');
   await ns.waitFor('paused', (s) => s.status?.observedGeneration === 1, 'has a status');
 
   const pauses = () => metricValue(controller, 'brook_operator_reconciles_total', { result: 'paused' });
@@ -230,6 +236,7 @@ test('the pause annotation stops all action; removing it lets the operator catch
   // Stateless upgrade of a job that is not running: the old Deployments go, new ones come with a new job id.
   const upgraded = await ns.jobManagerDeployment('paused', jobIdFor(created.metadata.uid, 2), 60_000);
   assert.equal(upgraded.spec?.template.spec?.containers[0]?.image, 'brook:test-2');
+  assert.equal(await clusterSecretOf(ns, 'paused'), secretBefore, 'the new deployment keeps the cluster secret');
 });
 
 test('deletion runs the deletion path: the job is cancelled (or given up on), the finalizer goes, children follow', async () => {
@@ -276,3 +283,8 @@ test('StreamDeployments outside the watched namespaces are left alone', async ()
   assert.equal(untouched?.metadata.finalizers, undefined);
   assert.equal(await other.deployment(childNames('elsewhere').jobManager), undefined);
 });
+
+async function clusterSecretOf(ns: TestNamespace, name: string): Promise<string> {
+  const secret = await ns.core.readNamespacedSecret({ namespace: ns.name, name: childNames(name).clusterSecret });
+  return secret.data!.secret!;
+}

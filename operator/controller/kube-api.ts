@@ -20,6 +20,7 @@ import {
   type CoreV1Event,
   type V1Lease,
   type V1Pod,
+  type V1Secret,
 } from '@kubernetes/client-node';
 import {
   apiVersionOf,
@@ -330,6 +331,17 @@ export class KubeApi {
       true,
       PatchStrategy.ServerSideApply,
     );
+  }
+
+  /** Creates the Secret unless one of that name exists; an existing one is left as it is (and never read). */
+  async createSecretIfAbsent(secret: V1Secret): Promise<'created' | 'exists'> {
+    try {
+      await this.core.createNamespacedSecret({ namespace: secret.metadata!.namespace!, body: secret });
+      return 'created';
+    } catch (error) {
+      if (isConflict(error)) return 'exists';
+      throw error;
+    }
   }
 
   /**

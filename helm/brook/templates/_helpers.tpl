@@ -59,6 +59,10 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 - apiGroups: [""]
   resources: [events]
   verbs: [create]
+# Each StreamDeployment's cluster secret: created once, never read, listed or changed by the operator.
+- apiGroups: [""]
+  resources: [secrets]
+  verbs: [create]
 # JobManager pods, listed by label while the JobManager is not ready, to see a container that keeps failing.
 - apiGroups: [""]
   resources: [pods]

@@ -339,9 +339,14 @@ test('rollback: an upgrade that fails before it is stable rolls back to the last
   h.world.tick(1000);
   h.reconcile();
   h.world.job!.state = 'FAILED';
+  h.world.job!.failure = 'Error: cannot parse --threshold';
   const rolling = h.reconcile();
   assert.equal(rolling.status.lifecycleState, 'ROLLING_BACK');
-  assert.ok(rolling.events.some((e) => e.reason === 'Rollback'));
+  assert.equal(
+    rolling.events.find((e) => e.reason === 'Rollback')?.message,
+    'rolling back generation 2: the job FAILED before becoming stable: Error: cannot parse --threshold',
+    "the Event carries the failed job's cause",
+  );
   assert.equal(rolling.action.type, 'deleteCluster', 'the failed job needs no cancel');
   const back = h.reconcile();
   assert.ok(

@@ -246,9 +246,11 @@ function rollbackIfDue(ctx: Context, name: string, deployed: StreamDeploymentSpe
   const late = ctx.now - (r.deployedAt ?? ctx.now) > ctx.settings.readinessTimeoutMs;
   if (!failed && !late) return undefined;
   r.rolledBackSpecHash = specHash(deployed);
-  // The new job's failure cause goes with the deployment rolled back; the Event keeps a JobManager crash loop's.
+  // The failed job's cause (a JobManager crash loop's too: recordObservation writes it there) goes with the
+  // deployment rolled back, so the Event keeps it.
+  const cause = jobStatusOf(ctx).failureCause;
   const why = failed
-    ? `the job FAILED before becoming stable${ctx.jobManagerCrashLoop !== undefined ? `: ${ctx.jobManagerCrashLoop}` : ''}`
+    ? `the job FAILED before becoming stable${cause !== undefined ? `: ${cause}` : ''}`
     : `not stable within ${Math.round(ctx.settings.readinessTimeoutMs / 1000)}s`;
   event(ctx, 'Warning', 'Rollback', `rolling back generation ${ctx.observation.generation}: ${why}`);
   return startOperation(ctx, name, 'rollback', 'stateless', {

@@ -1,5 +1,6 @@
 // Which JobManager container counts as failing, read from pod statuses as the
-// kubelet writes them: CrashLoopBackOff, a non-zero exit now or last time.
+// kubelet writes them: CrashLoopBackOff, a non-zero exit now or last time, or
+// waiting on what only a change brings.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
@@ -57,6 +58,8 @@ test('running, starting or cleanly exited containers, and pods being deleted, ar
     [],
     [pod('p', [{ state: { running: {} }, lastState: {} }])],
     [pod('p', [{ state: { waiting: { reason: 'ContainerCreating' } }, lastState: {} }])],
+    // The first failed pull may be a registry's hiccup; ImagePullBackOff comes if it is not.
+    [pod('p', [{ state: { waiting: { reason: 'ErrImagePull' } }, lastState: {} }])],
     [pod('p', [{ restartCount: 4, state: { running: {} }, lastState: crashed(0) }])],
     [pod('p', [{ restartCount: 5, state: crashed(1) }], { deletionTimestamp: new Date() })],
   ];
@@ -69,4 +72,30 @@ test('of several failing containers, the one restarted most is reported', () => 
     pod('new', [{ restartCount: 4, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: crashed(3) }]),
   ]);
   assert.equal(failing?.pod, 'new');
+});
+
+test('a container waiting on what only a change brings (image, missing reference) cannot start, and is reported first', () => {
+  for (const reason of [
+    'ImagePullBackOff',
+    'InvalidImageName',
+    'ErrImageNeverPull',
+    'CreateContainerConfigError',
+    'CreateContainerError',
+  ]) {
+    const failing = failingContainerOf([
+      pod('crashing', [{ restartCount: 6, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: crashed(1) }]),
+      pod('stuck', [
+        { state: { waiting: { reason, message: ` couldn't find key secret in Secret ` } }, lastState: {} },
+      ]),
+    ]);
+    assert.deepEqual(failing, {
+      pod: 'stuck',
+      container: 'jobmanager',
+      jobId: 'job-2',
+      reason,
+      restarts: 0,
+      message: "couldn't find key secret in Secret",
+      cannotStart: true,
+    });
+  }
 });

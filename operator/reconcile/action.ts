@@ -31,6 +31,7 @@ export interface OperatorEvent {
     | 'RecoverDeployment'
     | 'JobFailed'
     | 'JobManagerCrashLoop'
+    | 'JobManagerCannotStart'
     | 'Restart'
     | 'Stable'
     | 'ValidationError'

@@ -5,6 +5,7 @@ import type { Condition, LifecycleState } from '../resource/stream-deployment-st
 import { specHash } from '../children/deployment-hash.ts';
 import type { Context } from './context.ts';
 import { lastStableSpec, reconciledSpec } from './deploy.ts';
+import { failedJobReason } from './crash-loop.ts';
 
 export function lifecycleOf(ctx: Context): LifecycleState {
   const r = ctx.status.reconciliationStatus;
@@ -39,11 +40,7 @@ export function conditionsOf(ctx: Context, lifecycle: LifecycleState): Condition
         : jobState === 'FINISHED'
           ? ['False', 'JobFinished', `job ${job?.jobId} finished`]
           : jobState === 'FAILED'
-            ? [
-                'False',
-                ctx.jobManagerCrashLoop !== undefined ? 'JobManagerCrashLoop' : 'JobFailed',
-                error?.message ?? `job ${job?.jobId} failed`,
-              ]
+            ? ['False', failedJobReason(ctx), error?.message ?? `job ${job?.jobId} failed`]
             : [
                 'False',
                 'NotRunning',

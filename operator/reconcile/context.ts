@@ -22,8 +22,14 @@ export interface Context {
   previousError: Draft['error'];
   /** The JobManager Deployment's status before this observation: a READY one now MISSING was lost. */
   previousJobManagerStatus: Draft['jobManagerDeploymentStatus'];
-  /** Set when the job is FAILED because its JobManager keeps failing at start: the failure, as in jobStatus.failureCause. */
-  jobManagerCrashLoop?: string;
+  /** Set when the job is FAILED because its JobManager keeps failing at start or cannot start (crash-loop.ts). */
+  jobManagerFailure?: JobManagerFailure;
+}
+
+export interface JobManagerFailure {
+  reason: 'JobManagerCrashLoop' | 'JobManagerCannotStart';
+  /** As in jobStatus.failureCause. */
+  cause: string;
 }
 
 /** One step's outcome: an action and how soon to look again. */

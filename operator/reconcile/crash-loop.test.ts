@@ -10,25 +10,31 @@ import type { Observation } from './observation.ts';
 import type { StreamDeploymentStatus } from '../resource/stream-deployment-status.ts';
 import { SimulatedWorld } from './simulated-world.ts';
 import { Harness, makeSpec } from './test-fixtures.ts';
-import { jobManagerCrashLoop } from './crash-loop.ts';
+import { jobManagerFailure } from './crash-loop.ts';
 
 const BROKEN = '/opt/brook/jobs/throws.ts';
 const LOG_TAIL = 'Error: the pipeline cannot be built';
+/** An image no registry has: its JobManager waits in ImagePullBackOff, never restarting. */
+const MISSING_IMAGE = 'registry.example/brook:typo';
 
 /** A world whose JobManagers of the BROKEN entry exit 1 at start: one kubelet restart per tick, never ready. */
 class CrashingWorld extends SimulatedWorld {
   crashing = new Map<string, number>();
+  pullFailing = new Set<string>();
 
   override apply(action: Action): void {
     super.apply(action);
     if (action.type === 'deploy' && action.spec.job.entry === BROKEN && !this.crashing.has(action.jobId))
       this.crashing.set(action.jobId, 0);
+    if (action.type === 'deploy' && action.spec.image === MISSING_IMAGE) this.pullFailing.add(action.jobId);
   }
 
   override tick(ms: number): void {
     super.tick(ms);
     const jobId = this.jm.jobId;
-    if (!this.jm.exists || jobId === undefined || !this.crashing.has(jobId)) return;
+    if (!this.jm.exists || jobId === undefined) return;
+    if (this.pullFailing.has(jobId)) this.jm.ready = false;
+    if (!this.crashing.has(jobId)) return;
     this.jm.ready = false;
     this.crashing.set(jobId, this.crashing.get(jobId)! + 1);
   }
@@ -46,6 +52,17 @@ class CrashingWorld extends SimulatedWorld {
         exitCode: 1,
         restarts,
         message: `${LOG_TAIL} (restart ${restarts})`,
+      };
+    }
+    if (this.jm.exists && jobId !== undefined && this.pullFailing.has(jobId)) {
+      observation.jobManager.failingContainer = {
+        pod: 'orders-jobmanager-y',
+        container: 'jobmanager',
+        jobId,
+        reason: 'ImagePullBackOff',
+        restarts: 0,
+        message: `Back-off pulling image "${MISSING_IMAGE}"`,
+        cannotStart: true,
       };
     }
     return observation;
@@ -162,6 +179,29 @@ test('restartPolicy FromLatestState redeploys a crash-looping JobManager with ba
   assert.equal(deploys(), after, 'stays given up');
 });
 
+test('a JobManager whose image cannot be pulled fails the job at once, with its own reason, and is rolled back when enabled', () => {
+  const h = stable();
+  h.setSpec(makeSpec({ image: MISSING_IMAGE, config: h.spec.config }, h.spec.job));
+  for (let i = 0; i < 10 && h.decisions.at(-1)?.action.type !== 'deploy'; i++) h.run(1, 1000);
+  const failed = h.run(1);
+  assert.equal(failed.status.lifecycleState, 'FAILED');
+  assert.equal(failed.status.error?.reason, 'JobManagerCannotStart');
+  assert.match(failed.status.error?.message ?? '', /cannot start \(ImagePullBackOff\): Back-off pulling image/);
+  assert.deepEqual(
+    failed.events.map((e) => [e.type, e.reason]),
+    [['Warning', 'JobManagerCannotStart']],
+  );
+  const ready = failed.status.conditions?.find((c) => c.type === 'Ready');
+  assert.deepEqual([ready?.status, ready?.reason], ['False', 'JobManagerCannotStart']);
+
+  const withRollback = stable({ 'kubernetes.operator.deployment.rollback.enabled': 'true' });
+  withRollback.setSpec(makeSpec({ image: MISSING_IMAGE, config: withRollback.spec.config }, withRollback.spec.job));
+  for (let i = 0; i < 20 && lifecycle(withRollback) !== 'ROLLED_BACK'; i++) withRollback.run(1, 1000);
+  assert.equal(withRollback.status?.lifecycleState, 'ROLLED_BACK');
+  const rollback = withRollback.decisions.flatMap((d) => d.events).find((e) => e.reason === 'Rollback');
+  assert.match(rollback?.message ?? '', /FAILED before becoming stable: .*cannot start \(ImagePullBackOff\)/);
+});
+
 test('a fixed spec after a crash loop upgrades as from any FAILED job and runs', () => {
   const h = stable();
   upgradeToBroken(h);
@@ -179,7 +219,7 @@ test('a fixed spec after a crash loop upgrades as from any FAILED job and runs',
   ]);
 });
 
-test('jobManagerCrashLoop: only a failing container of this job, past the threshold, while the JobManager is not ready and REST does not answer for the job', () => {
+test('jobManagerFailure: only a failing container of this job, past the threshold, while the JobManager is not ready and REST does not answer for the job', () => {
   const failing = { pod: 'p', container: 'jobmanager', jobId: 'j', reason: 'Error', exitCode: 1, restarts: 2 };
   const obs = (jobManager: Partial<Observation['jobManager']>, rest?: Observation['rest']): Observation => ({
     now: 0,
@@ -200,10 +240,27 @@ test('jobManagerCrashLoop: only a failing container of this job, past the thresh
     ['REST answers for the job', obs({}, { job: { id: 'j', state: 'RUNNING', restarts: 0 } }), false],
   ];
   for (const [name, observation, expected] of cases) {
-    assert.equal(jobManagerCrashLoop(observation, 'j', 2) !== undefined, expected, name);
+    assert.equal(jobManagerFailure(observation, 'j', 2) !== undefined, expected, name);
   }
-  assert.equal(
-    jobManagerCrashLoop(obs({ failingContainer: { ...failing, message: 'boom' } }), 'j', 2),
-    'JobManager container jobmanager of pod p is failing (Error, last exit code 1, 2 restarts): boom',
-  );
+  assert.deepEqual(jobManagerFailure(obs({ failingContainer: { ...failing, message: 'boom' } }), 'j', 2), {
+    reason: 'JobManagerCrashLoop',
+    cause: 'JobManager container jobmanager of pod p is failing (Error, last exit code 1, 2 restarts): boom',
+  });
+  // One that cannot start fails without restarts, but only while it is this job's and not ready.
+  const stuck = {
+    pod: 'p',
+    container: 'jobmanager',
+    jobId: 'j',
+    reason: 'CreateContainerConfigError',
+    restarts: 0,
+    message: 'secret "orders-cluster-secret" not found',
+    cannotStart: true,
+  };
+  assert.deepEqual(jobManagerFailure(obs({ failingContainer: stuck }), 'j', 2), {
+    reason: 'JobManagerCannotStart',
+    cause:
+      'JobManager container jobmanager of pod p cannot start (CreateContainerConfigError): secret "orders-cluster-secret" not found',
+  });
+  assert.equal(jobManagerFailure(obs({ failingContainer: { ...stuck, jobId: 'old' } }), 'j', 2), undefined);
+  assert.equal(jobManagerFailure(obs({ failingContainer: stuck, ready: true }), 'j', 2), undefined);
 });

@@ -19,12 +19,20 @@ export interface FailingContainer {
   container: string;
   /** The job the pod was deployed for (its brook.dev/job-id annotation): a replaced job's pods are not this job's. */
   jobId?: string;
-  /** CrashLoopBackOff when the kubelet waits to restart it, else the termination's reason (Error, OOMKilled...). */
+  /**
+   * CrashLoopBackOff when the kubelet waits to restart it, the waiting reason of one that cannot start
+   * (ImagePullBackOff, CreateContainerConfigError...), else the termination's reason (Error, OOMKilled...).
+   */
   reason: string;
   exitCode?: number;
   restarts: number;
-  /** The termination message: with FallbackToLogsOnError, the tail of its log. */
+  /** The termination message (with FallbackToLogsOnError, the tail of its log), or why it cannot be started. */
   message?: string;
+  /**
+   * Waiting for what only a change brings (an image that cannot be pulled, a missing Secret or ConfigMap
+   * key): it never runs, so it never counts a restart.
+   */
+  cannotStart?: boolean;
 }
 
 export interface Observation {

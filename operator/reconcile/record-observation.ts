@@ -1,12 +1,12 @@
 // Folds what the observer saw into the status draft: JobManager deployment
 // status, the job's state and restarts (for stability), the latest checkpoint,
 // the TaskManager count for the scale subresource, and a JobManager that keeps
-// failing at start (the job FAILED, see crash-loop.ts).
+// failing at start or cannot start (the job FAILED, see crash-loop.ts).
 import type { Context } from './context.ts';
 import { jobStatusOf } from './context.ts';
 import type { JobState } from '../resource/stream-deployment-status.ts';
 import { taskManagerSelector } from '../children/labels.ts';
-import { crashLoopRestarts, jobManagerCrashLoop } from './crash-loop.ts';
+import { crashLoopRestarts, jobManagerFailure } from './crash-loop.ts';
 
 const terminal: ReadonlySet<JobState> = new Set(['FAILED', 'FINISHED', 'CANCELED', 'SUSPENDED']);
 
@@ -23,17 +23,17 @@ export function recordObservation(ctx: Context, name: string): void {
 
   const job = jobStatusOf(ctx);
   if (job.jobId === undefined) return;
-  const crashLoop = jobManagerCrashLoop(obs, job.jobId, crashLoopRestarts(ctx));
-  if (crashLoop !== undefined) {
+  const failure = jobManagerFailure(obs, job.jobId, crashLoopRestarts(ctx));
+  if (failure !== undefined) {
     // The first failure seen stays the cause: later crashes differ only in their log tail, and a changed
     // cause would repeat the Warning Event at every restart.
     if (job.state !== 'FAILED' || job.failureCause === undefined) {
       job.updateTime = now;
-      job.failureCause = crashLoop;
+      job.failureCause = failure.cause;
     }
     job.state = 'FAILED';
     delete job.runningSince;
-    ctx.jobManagerCrashLoop = job.failureCause;
+    ctx.jobManagerFailure = { reason: failure.reason, cause: job.failureCause };
     ctx.status.jobManagerDeploymentStatus = 'ERROR';
     return;
   }

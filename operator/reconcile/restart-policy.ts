@@ -4,6 +4,7 @@
 // A JobManager that keeps failing at start is a FAILED job too (crash-loop.ts).
 import { event, jobStatusOf, nothing, savepointInfoOf, setError, type Context, type Step } from './context.ts';
 import { startOperation } from './operation.ts';
+import { failedJobReason } from './crash-loop.ts';
 
 export function backoffMs(ctx: Context, attempts: number): number {
   const { restartBackoffInitialMs: initial, restartBackoffMaxMs: max } = ctx.settings;
@@ -17,7 +18,7 @@ export function handleFailedJob(ctx: Context, name: string): Step | undefined {
   const policy = ctx.spec.job.restartPolicy;
   const failure = job.failureCause ?? 'the JobManager reported no cause';
   const failed = `job ${job.jobId} FAILED: ${failure}`;
-  const reason = ctx.jobManagerCrashLoop !== undefined ? 'JobManagerCrashLoop' : 'JobFailed';
+  const reason = failedJobReason(ctx);
   if (policy === 'Never') {
     fail(ctx, reason, `${failed}. restartPolicy is Never: change the spec or spec.restartNonce to deploy it again`);
     return nothing();
@@ -94,6 +95,5 @@ function begin(ctx: Context, restarts: { attempts: number; lastAttemptAt?: numbe
 function fail(ctx: Context, reason: string, message: string): void {
   const fresh = ctx.previousError?.reason !== reason || ctx.previousError.message !== message;
   setError(ctx, reason, message);
-  if (fresh)
-    event(ctx, 'Warning', ctx.jobManagerCrashLoop !== undefined ? 'JobManagerCrashLoop' : 'JobFailed', message);
+  if (fresh) event(ctx, 'Warning', failedJobReason(ctx), message);
 }

@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BrookProcess } from '../runtime/testing/brook-process.ts';
+import type { BrookProcess } from '../runtime/testing/brook-process.ts';
+import { ProcessCluster } from '../runtime/testing/process-cluster.ts';
 import type { Progress, SinkSummary } from './jobs/keyed-exchange.ts';
 
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
@@ -122,63 +123,49 @@ export function progressLines(dir: string): Progress[] {
     );
 }
 
-/** A JobManager and its TaskManagers as `brook` processes on loopback, with free ports. */
+/** The benchmark job on a ProcessCluster at its parallelism under a known id; TaskManagers awaited until registered. */
 export class Cluster {
   readonly jobId = randomUUID().replaceAll('-', '');
-  jobManager!: BrookProcess;
-  restUrl = '';
-  controlPort = 0;
-  readonly taskManagers: BrookProcess[] = [];
+  private readonly processes: ProcessCluster;
 
   constructor(
     private readonly job: { path: string; parallelism: number },
-    private readonly tmEnv: NodeJS.ProcessEnv = {},
-  ) {}
+    tmEnv: NodeJS.ProcessEnv = {},
+  ) {
+    this.processes = new ProcessCluster({ env: tmEnv });
+  }
 
-  /** Starts the JobManager with `settings` (as --set) on top of the job's parallelism, its id and free ports. */
+  get jobManager(): BrookProcess {
+    return this.processes.jobManager;
+  }
+
+  get restUrl(): string {
+    return this.processes.restUrl;
+  }
+
+  get taskManagers(): readonly BrookProcess[] {
+    return this.processes.taskManagers;
+  }
+
+  /** Starts the JobManager with `settings` (as --set) on top of the job's parallelism and its id. */
   async start(jobArgs: string[], settings: string[]): Promise<void> {
-    const set = [
-      `job.parallelism=${this.job.parallelism}`,
-      `job.id=${this.jobId}`,
-      'cluster.controlPort=0',
-      'rest.port=0',
-      'metrics.port=0',
-    ];
-    this.jobManager = new BrookProcess('jobmanager', [
-      'jobmanager',
-      '--job',
-      this.job.path,
-      ...[...set, ...settings].flatMap((s) => ['--set', s]),
-      '--',
-      ...jobArgs,
-    ]);
-    this.controlPort = Number((await this.jobManager.waitFor(/control port at 127\.0\.0\.1:(\d+)/))[1]);
-    this.restUrl = (await this.jobManager.waitFor(/REST API at (http:[^\s"]+)/))[1]!;
+    await this.processes.startJobManager({
+      flags: ['--job', this.job.path],
+      settings: [`job.parallelism=${this.job.parallelism}`, `job.id=${this.jobId}`, ...settings],
+      jobArgs,
+      label: 'jobmanager',
+    });
   }
 
   /** Starts a TaskManager; resolves once it registered. */
   async startTaskManager(): Promise<BrookProcess> {
-    const tm = new BrookProcess(
-      `taskmanager ${this.taskManagers.length + 1}`,
-      [
-        'taskmanager',
-        '--jobmanager',
-        `127.0.0.1:${this.controlPort}`,
-        '--set',
-        'cluster.dataPort=0',
-        '--set',
-        'metrics.port=0',
-      ],
-      this.tmEnv,
-    );
-    this.taskManagers.push(tm);
+    const tm = this.processes.startTaskManager();
     await tm.waitFor(/registered with JobManager/);
     return tm;
   }
 
   /** Stops every process: TaskManagers with SIGTERM when they must write a CPU profile on the way out. */
-  async stop(gracefully = false): Promise<void> {
-    await this.jobManager?.kill('SIGKILL');
-    await Promise.all(this.taskManagers.map((tm) => tm.kill(gracefully ? 'SIGTERM' : 'SIGKILL')));
+  stop(gracefully = false): Promise<void> {
+    return this.processes.stop(gracefully ? 'SIGTERM' : 'SIGKILL');
   }
 }

@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import { applyConfiguration } from '../../runtime/config/apply.ts';
 import { loadConfiguration } from '../../runtime/config/loader.ts';
 import type { Configuration } from '../../runtime/config/configuration.ts';
-import { BrookProcess } from '../../runtime/testing/brook-process.ts';
+import { ProcessCluster } from '../../runtime/testing/process-cluster.ts';
 import { KafkaTestCluster } from '../../runtime/connectors/kafka/testing.ts';
 import { StreamEnvironment } from '../../runtime/index.ts';
 import { endpointEnvironment, endpoints, ensureServices } from '../../scripts/testenv/index.ts';
@@ -177,38 +177,18 @@ test(
   { timeout: 180_000 },
   () =>
     endToEnd('processes', async (_config, overrides) => {
-      const sets = [
-        ...overrides,
-        'job.parallelism=3',
-        'cluster.controlPort=0',
-        'rest.port=0',
-        'metrics.port=0',
-      ].flatMap((o) => ['--set', o]);
-      const jobManager = new BrookProcess(
-        'jobmanager',
-        ['jobmanager', '--job', join(import.meta.dirname, 'job.ts'), '--config', CONFIG, '--env', 'testing', ...sets],
-        endpointEnvironment(['kafka', 'redis']),
-      );
-      const taskManagers: BrookProcess[] = [];
+      const processes = new ProcessCluster();
       try {
-        const port = (await jobManager.waitFor(/control port at 127\.0\.0\.1:(\d+)/))[1]!;
-        for (let i = 0; i < 3; i++) {
-          taskManagers.push(
-            new BrookProcess(`taskmanager ${i + 1}`, [
-              'taskmanager',
-              '--jobmanager',
-              `127.0.0.1:${port}`,
-              '--set',
-              'cluster.dataPort=0',
-              '--set',
-              'metrics.port=0',
-            ]),
-          );
-        }
-        const exit = await jobManager.exited;
-        assert.equal(exit.code, 0, [jobManager, ...taskManagers].map((p) => `--- ${p.label}\n${p.stderr}`).join('\n'));
+        await processes.startJobManager({
+          flags: ['--job', join(import.meta.dirname, 'job.ts'), '--config', CONFIG, '--env', 'testing'],
+          settings: [...overrides, 'job.parallelism=3'],
+          env: endpointEnvironment(['kafka', 'redis']),
+        });
+        for (let i = 0; i < 3; i++) processes.startTaskManager();
+        const exit = await processes.jobManager.exited;
+        assert.equal(exit.code, 0, processes.logs());
       } finally {
-        await Promise.all([jobManager, ...taskManagers].map((p) => p.kill('SIGTERM')));
+        await processes.stop('SIGTERM');
       }
     }),
 );

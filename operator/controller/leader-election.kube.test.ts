@@ -70,7 +70,8 @@ async function readLease(ns: TestNamespace, name: string) {
   return kc.makeApiClient(CoordinationV1Api).readNamespacedLease({ namespace: ns.name, name });
 }
 
-test('only the Lease holder acts; SIGTERM releases the Lease and the standby takes over at once', async () => {
+/** A namespace where replica-a (an operator process) holds the Lease and replica-b (a controller here) stands by, synced. */
+async function leaderAndStandby() {
   const ns = await TestNamespace.create(kc, 'brook-le');
   namespaces.push(ns);
   const a = startOperatorProcess(ns, 'replica-a', 'operator');
@@ -86,6 +87,11 @@ test('only the Lease holder acts; SIGTERM releases the Lease and the standby tak
   });
   await b.start();
   await b.whenSynced();
+  return { ns, a, b };
+}
+
+test('only the Lease holder acts; SIGTERM releases the Lease and the standby takes over at once', async () => {
+  const { ns, a, b } = await leaderAndStandby();
 
   const first = await ns.createStreamDeployment('first', spec);
   await ns.jobManagerDeployment('first', jobIdFor(first.metadata.uid, 1));
@@ -108,21 +114,7 @@ test('only the Lease holder acts; SIGTERM releases the Lease and the standby tak
 });
 
 test('a leader killed with SIGKILL keeps its Lease until it expires; then the standby takes over and acts', async () => {
-  const ns = await TestNamespace.create(kc, 'brook-le');
-  namespaces.push(ns);
-  const a = startOperatorProcess(ns, 'replica-a', 'operator');
-  await eventually(
-    async () => a.stderr,
-    (text) => text.includes('"msg":"became leader"'),
-    'replica-a leads',
-    30_000,
-  );
-  const b = ns.controller({
-    identity: 'replica-b',
-    leaderElection: { namespace: ns.name, leaseName: 'operator', ...lease },
-  });
-  await b.start();
-  await b.whenSynced();
+  const { ns, a, b } = await leaderAndStandby();
   const before = (await readLease(ns, 'operator')).spec!;
 
   a.child.kill('SIGKILL');

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { KafkaTestCluster, runningCountInput } from '../connectors/kafka/testing.ts';
-import { BrookProcess } from '../testing/brook-process.ts';
+import { ProcessCluster } from '../testing/process-cluster.ts';
 import { waitUntil } from '../testing/wait-until.ts';
 import { endpoints, ensureServices } from '../../scripts/testenv/index.ts';
 
@@ -56,60 +56,31 @@ test(
     })();
 
     const jobId = randomBytes(16).toString('hex');
-    const startJobManager = (label: string) =>
-      new BrookProcess(label, [
-        'jobmanager',
-        '--job',
-        JOB,
-        ...[
+    const processes = new ProcessCluster();
+    const startJobManager = () =>
+      processes.startJobManager({
+        flags: ['--job', JOB],
+        settings: [
           'job.parallelism=3',
           `job.id=${jobId}`,
-          'cluster.controlPort=0',
-          'rest.port=0',
-          'metrics.port=0',
           'cluster.heartbeatInterval=200',
           'cluster.heartbeatTimeout=3000',
           'checkpoints.interval=300',
           `checkpoints.dir=file://${root}/checkpoints`,
           'restartStrategy.type=fixed-delay',
           'restartStrategy.delay=300',
-        ].flatMap((s) => ['--set', s]),
-        '--',
-        endpoints.kafka.bootstrapBrokers.join(','),
-        input,
-        output,
-        `processes-${jobId.slice(0, 8)}`,
-      ]);
-    const processes: BrookProcess[] = [];
-    const startTaskManagers = async (jobManager: BrookProcess, count: number) => {
-      const port = (await jobManager.waitFor(/control port at 127\.0\.0\.1:(\d+)/))[1]!;
-      for (let i = 0; i < count; i++) {
-        processes.push(
-          new BrookProcess(`taskmanager ${processes.length}`, [
-            'taskmanager',
-            '--jobmanager',
-            `127.0.0.1:${port}`,
-            '--set',
-            'cluster.dataPort=0',
-            '--set',
-            'metrics.port=0',
-          ]),
-        );
-      }
-      return port;
+        ],
+        jobArgs: [endpoints.kafka.bootstrapBrokers.join(','), input, output, `processes-${jobId.slice(0, 8)}`],
+      });
+    const startTaskManagers = (count: number) => {
+      for (let i = 0; i < count; i++) processes.startTaskManager();
     };
-    const logs = () =>
-      processes
-        .map((p) => `--- ${p.label}\n${p.stderr}`)
-        .join('\n')
-        .slice(-6000);
     try {
-      const first = startJobManager('jobmanager 1');
-      processes.push(first);
-      await startTaskManagers(first, 3);
+      const first = await startJobManager();
+      startTaskManagers(3);
       await waitUntil(() => checkpointsOf(jobId) > 0 && produced >= 1000, 'a checkpoint while records flow', 60_000);
-      await processes[1]!.kill('SIGKILL');
-      await startTaskManagers(first, 1);
+      await processes.taskManagers[0]!.kill('SIGKILL');
+      startTaskManagers(1);
       await first.waitFor(/deploying attempt 2/, 60_000);
       const afterRestart = checkpointsOf(jobId);
       await waitUntil(
@@ -118,10 +89,9 @@ test(
         60_000,
       );
       // The JobManager goes; a new one (with new TaskManagers on its new port) resumes the job by its id.
-      await Promise.all(processes.map((p) => p.kill('SIGKILL')));
-      const second = startJobManager('jobmanager 2');
-      processes.push(second);
-      await startTaskManagers(second, 3);
+      await processes.stop();
+      const second = await startJobManager();
+      startTaskManagers(3);
       await second.waitFor(/resuming job [0-9a-f]+ from checkpoint/, 60_000);
       await producing;
       const committed = await cluster.readCommitted(output, expected.length, 120_000, 2000);
@@ -132,10 +102,10 @@ test(
       assert.deepEqual(
         { duplicates: duplicates.slice(0, 5), missing: missing.slice(0, 5), total: committed.length },
         { duplicates: [], missing: [], total: expected.length },
-        logs(),
+        processes.logs().slice(-6000),
       );
     } finally {
-      await Promise.all(processes.map((p) => p.kill('SIGKILL')));
+      await processes.stop();
     }
   },
 );

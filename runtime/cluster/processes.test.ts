@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { BrookProcess } from '../testing/brook-process.ts';
+import { ProcessCluster } from '../testing/process-cluster.ts';
 import { waitUntil } from '../testing/wait-until.ts';
 import { committedOutput, exactlyOnceProblems } from './fixtures/running-count-output.ts';
 
@@ -20,82 +21,39 @@ function completedCheckpoints(checkpointDir: string, jobId: string): number {
   return readdirSync(dir).filter((name) => existsSync(join(dir, name, '_metadata'))).length;
 }
 
-class Cluster {
+/** The running-count job on a ProcessCluster, under one job id, with its checkpoints and output in `dir`. */
+class RunningCountCluster extends ProcessCluster {
   jobId = randomUUID().replaceAll('-', '');
-  jobManager!: BrookProcess;
-  controlPort = 0;
-  restUrl = '';
-  readonly taskManagers: BrookProcess[] = [];
-  private started = 0;
 
   constructor(
     readonly dir: string,
     readonly records: number,
     readonly rate: number,
-  ) {}
-
-  async startJobManager(parallelism: number, extra: string[] = []): Promise<void> {
-    this.jobManager = new BrookProcess(`jobmanager ${++this.started}`, [
-      'jobmanager',
-      '--job',
-      JOB,
-      '--set',
-      `job.parallelism=${parallelism}`,
-      '--set',
-      `job.id=${this.jobId}`,
-      '--set',
-      'cluster.controlPort=0',
-      '--set',
-      'rest.port=0',
-      '--set',
-      'metrics.port=0',
-      '--set',
-      'cluster.heartbeatInterval=200',
-      '--set',
-      'cluster.heartbeatTimeout=3000',
-      '--set',
-      'checkpoints.interval=300',
-      '--set',
-      `checkpoints.dir=file://${this.dir}/checkpoints`,
-      '--set',
-      'restartStrategy.type=fixed-delay',
-      '--set',
-      'restartStrategy.delay=200',
-      ...extra,
-      '--',
-      `${this.dir}/out`,
-      String(this.records),
-      String(this.rate),
-    ]);
-    const match = await this.jobManager.waitFor(/control port at 127\.0\.0\.1:(\d+)/);
-    this.controlPort = Number(match[1]);
-    this.restUrl = (await this.jobManager.waitFor(/REST API at (http:[^\s"]+)/))[1]!;
+  ) {
+    super();
   }
 
-  startTaskManager(): BrookProcess {
-    const tm = new BrookProcess(`taskmanager ${this.taskManagers.length + 1}`, [
-      'taskmanager',
-      '--jobmanager',
-      `127.0.0.1:${this.controlPort}`,
-      '--set',
-      'cluster.dataPort=0',
-      '--set',
-      'metrics.port=0',
-    ]);
-    this.taskManagers.push(tm);
-    return tm;
+  /** Starts a JobManager of the job at `parallelism`, with `settings` on top of the test's. */
+  async startJobManagerAt(parallelism: number, settings: string[] = []): Promise<void> {
+    await this.startJobManager({
+      flags: ['--job', JOB],
+      settings: [
+        `job.parallelism=${parallelism}`,
+        `job.id=${this.jobId}`,
+        'cluster.heartbeatInterval=200',
+        'cluster.heartbeatTimeout=3000',
+        'checkpoints.interval=300',
+        `checkpoints.dir=file://${this.dir}/checkpoints`,
+        'restartStrategy.type=fixed-delay',
+        'restartStrategy.delay=200',
+        ...settings,
+      ],
+      jobArgs: [`${this.dir}/out`, String(this.records), String(this.rate)],
+    });
   }
 
   checkpoints(): number {
     return completedCheckpoints(join(this.dir, 'checkpoints'), this.jobId);
-  }
-
-  async stop(): Promise<void> {
-    await Promise.all([this.jobManager, ...this.taskManagers].map((p) => p?.kill('SIGKILL')));
-  }
-
-  logs(): string {
-    return [this.jobManager, ...this.taskManagers].map((p) => `--- ${p.label}\n${p.stderr}`).join('\n');
   }
 }
 
@@ -105,13 +63,13 @@ describe('brook jobmanager and brook taskmanager processes', () => {
     for (const dir of dirs) await rm(dir, { recursive: true, force: true });
   });
 
-  async function cluster(records: number, rate: number): Promise<Cluster> {
+  async function cluster(records: number, rate: number): Promise<RunningCountCluster> {
     const dir = await mkdtemp(join(tmpdir(), 'brook-processes-'));
     dirs.push(dir);
-    return new Cluster(dir, records, rate);
+    return new RunningCountCluster(dir, records, rate);
   }
 
-  async function expectExactlyOnce(c: Cluster): Promise<void> {
+  async function expectExactlyOnce(c: RunningCountCluster): Promise<void> {
     const exit = await c.jobManager.exited;
     assert.equal(exit.code, 0, c.logs());
     const output = await committedOutput(join(c.dir, 'out'));
@@ -122,7 +80,7 @@ describe('brook jobmanager and brook taskmanager processes', () => {
   it('a TaskManager killed with SIGKILL mid-run is replaced and every count is committed exactly once', async () => {
     const c = await cluster(24_000, 4000);
     try {
-      await c.startJobManager(3);
+      await c.startJobManagerAt(3);
       for (let i = 0; i < 3; i++) c.startTaskManager();
       await waitUntil(() => c.checkpoints() > 0, 'a checkpoint completed', 30_000);
       const victim = c.taskManagers[1]!;
@@ -139,7 +97,7 @@ describe('brook jobmanager and brook taskmanager processes', () => {
   it('a TaskManager that stops heartbeating (SIGSTOP) is declared lost after the timeout and replaced', async () => {
     const c = await cluster(24_000, 4000);
     try {
-      await c.startJobManager(3);
+      await c.startJobManagerAt(3);
       for (let i = 0; i < 3; i++) c.startTaskManager();
       await waitUntil(() => c.checkpoints() > 0, 'a checkpoint completed', 30_000);
       const frozen = c.taskManagers[2]!;
@@ -156,7 +114,7 @@ describe('brook jobmanager and brook taskmanager processes', () => {
   it('stop with a savepoint at 3 TaskManagers through the REST API, start at 2 from it: every count exactly once', async () => {
     const c = await cluster(24_000, 4000);
     try {
-      await c.startJobManager(3);
+      await c.startJobManagerAt(3);
       for (let i = 0; i < 3; i++) c.startTaskManager();
       await waitUntil(() => c.checkpoints() > 0, 'a checkpoint completed', 30_000);
       const jobs = (await (await fetch(`${c.restUrl}/jobs`)).json()) as { jobs: { id: string; status: string }[] };
@@ -188,14 +146,14 @@ describe('brook jobmanager and brook taskmanager processes', () => {
       await Promise.all(c.taskManagers.map((tm) => tm.kill('SIGTERM')));
       c.taskManagers.length = 0;
       // A JobManager started again under the ended job's id (a pod restarted) does not run it again.
-      await c.startJobManager(3);
+      await c.startJobManagerAt(3);
       await c.jobManager.waitFor(/already ended \(FINISHED, savepoint file:.*\); it is not run again/);
       const ended = (await (await fetch(`${c.restUrl}/jobs/${c.jobId}`)).json()) as { state: string };
       assert.equal(ended.state, 'FINISHED');
       await c.jobManager.kill('SIGTERM');
       // The upgrade: a new job id (as the operator gives every deployment), started from the savepoint at 2.
       c.jobId = randomUUID().replaceAll('-', '');
-      await c.startJobManager(2, ['--set', `execution.savepoint.path=${savepoint}`]);
+      await c.startJobManagerAt(2, [`execution.savepoint.path=${savepoint}`]);
       for (let i = 0; i < 2; i++) c.startTaskManager();
       await c.jobManager.waitFor(/starting job [0-9a-f]+ from savepoint/);
       await expectExactlyOnce(c);
@@ -207,14 +165,14 @@ describe('brook jobmanager and brook taskmanager processes', () => {
   it('a JobManager killed with SIGKILL is started again and resumes from the latest checkpoint', async () => {
     const c = await cluster(24_000, 4000);
     try {
-      await c.startJobManager(3);
+      await c.startJobManagerAt(3);
       for (let i = 0; i < 3; i++) c.startTaskManager();
       await waitUntil(() => c.checkpoints() > 0, 'a checkpoint completed', 30_000);
       await c.jobManager.kill('SIGKILL');
       const firstLog = c.jobManager.stderr;
       // The TaskManagers stay: they register again with the new JobManager on the same port.
       const port = c.controlPort;
-      await c.startJobManager(3, []);
+      await c.startJobManagerAt(3, []);
       assert.notEqual(c.controlPort, 0);
       // A new control port: tell the TaskManagers by restarting them (a pod gets the Service's stable address).
       if (c.controlPort !== port) {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { BrookProcess } from '../testing/brook-process.ts';
+import { ProcessCluster } from '../testing/process-cluster.ts';
 import type { SerializedError } from './error-serializer.ts';
 import { parseLogLine, type LogLine } from './fixtures/log-line.ts';
 
@@ -18,7 +18,6 @@ const secrets = [
   ...['kafka.bootstrapServers=127.0.0.1:9', 'kafka.sasl.username=app', `kafka.sasl.password=${PASSWORD}`],
   `user.apiToken=${TOKEN}`,
 ].flatMap((setting) => ['--set', setting]);
-const ports = ['cluster.controlPort=0', 'rest.port=0', 'metrics.port=0'].flatMap((s) => ['--set', s]);
 
 type Line = LogLine;
 
@@ -133,33 +132,14 @@ test('brook run with logging.pretty: readable lines, not JSON, the cause chain b
 });
 
 test('jobmanager and taskmanagers: process identity on every line; task lines carry the job; TaskManagers apply the job logging settings', async (t) => {
-  const jobManager = new BrookProcess('jobmanager', [
-    'jobmanager',
-    '--job',
-    JOB,
-    '--set',
-    'job.parallelism=2',
-    '--set',
-    'logging.modules.job=debug',
-    ...secrets,
-    ...ports,
-    '--',
-    'ok',
-  ]);
-  const taskManagers: BrookProcess[] = [];
-  t.after(() => Promise.all([jobManager, ...taskManagers].map((p) => p.kill('SIGKILL'))));
-  const control = (await jobManager.waitFor(/control port at 127\.0\.0\.1:(\d+)/))[1]!;
-  for (const label of ['taskmanager 1', 'taskmanager 2'])
-    taskManagers.push(
-      new BrookProcess(label, [
-        'taskmanager',
-        '--jobmanager',
-        `127.0.0.1:${control}`,
-        ...ports,
-        '--set',
-        'cluster.dataPort=0',
-      ]),
-    );
+  const cluster = new ProcessCluster();
+  t.after(() => cluster.stop());
+  const jobManager = await cluster.startJobManager({
+    flags: ['--job', JOB, ...secrets],
+    settings: ['job.parallelism=2', 'logging.modules.job=debug'],
+    jobArgs: ['ok'],
+  });
+  const taskManagers = [cluster.startTaskManager(), cluster.startTaskManager()];
   const ended = await jobManager.exited;
   assert.equal(ended.code, 0, jobManager.stderr);
   // The debug line is there only if the TaskManager took logging.modules.job from the JobManager.

@@ -10,11 +10,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BrookProcess } from '../testing/brook-process.ts';
+import { ProcessCluster } from '../testing/process-cluster.ts';
 import { parsePrometheusText, scrape, type Scrape } from '../testing/prometheus-text.ts';
 
 const JOB = new URL('./fixtures/metered-job.ts', import.meta.url).pathname;
 const RECORDS = 2000;
 const RATE = 1000;
+const JOB_ARGS = [String(RECORDS), String(RATE)];
+/** Watermark and checkpoint settings, the same under `brook run` and in the cluster. */
+const jobSettings = (checkpointDir: string) => [
+  'job.autoWatermarkInterval=50',
+  'checkpoints.interval=200',
+  'checkpoints.retained=1000',
+  `checkpoints.dir=file://${checkpointDir}`,
+];
 
 const scrapeAll = async (urls: string[]): Promise<Scrape> => {
   const texts = await Promise.all(
@@ -148,11 +157,12 @@ function checkProcessMetrics(s: Scrape): void {
 describe('/metrics of brook processes', () => {
   let dir = '';
   const processes: BrookProcess[] = [];
+  const cluster = new ProcessCluster();
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'brook-metrics-'));
   });
   after(async () => {
-    await Promise.all(processes.map((p) => p.kill('SIGKILL')));
+    await Promise.all([...processes.map((p) => p.kill('SIGKILL')), cluster.stop()]);
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -162,19 +172,9 @@ describe('/metrics of brook processes', () => {
       JOB,
       '--parallelism',
       '2',
-      '--set',
-      'metrics.port=0',
-      '--set',
-      'job.autoWatermarkInterval=50',
-      '--set',
-      'checkpoints.interval=200',
-      '--set',
-      'checkpoints.retained=1000',
-      '--set',
-      `checkpoints.dir=file://${dir}/run`,
+      ...['metrics.port=0', ...jobSettings(`${dir}/run`)].flatMap((setting) => ['--set', setting]),
       '--',
-      String(RECORDS),
-      String(RATE),
+      ...JOB_ARGS,
     ]);
     processes.push(run);
     const url = (await run.waitFor(/metrics at (http:[^\s"]+)/))[1]!;
@@ -196,49 +196,14 @@ describe('/metrics of brook processes', () => {
   });
 
   it('a JobManager and two TaskManagers: operators in the TaskManagers, the job in the JobManager', async () => {
-    const jobManager = new BrookProcess('jobmanager', [
-      'jobmanager',
-      '--job',
-      JOB,
-      '--set',
-      'job.parallelism=2',
-      '--set',
-      'cluster.controlPort=0',
-      '--set',
-      'rest.port=0',
-      '--set',
-      'metrics.port=0',
-      '--set',
-      'cluster.heartbeatInterval=200',
-      '--set',
-      'job.autoWatermarkInterval=50',
-      '--set',
-      'checkpoints.interval=200',
-      '--set',
-      'checkpoints.retained=1000',
-      '--set',
-      `checkpoints.dir=file://${dir}/cluster`,
-      '--',
-      String(RECORDS),
-      String(RATE),
-    ]);
-    processes.push(jobManager);
-    const jmMetrics = (await jobManager.waitFor(/metrics at (http:[^\s"]+)/))[1]!;
-    const controlPort = (await jobManager.waitFor(/control port at 127\.0\.0\.1:(\d+)/))[1]!;
-    const restUrl = (await jobManager.waitFor(/REST API at (http:[^\s"]+)/))[1]!;
-    const taskManagers = [1, 2].map((n) => {
-      const tm = new BrookProcess(`taskmanager ${n}`, [
-        'taskmanager',
-        '--jobmanager',
-        `127.0.0.1:${controlPort}`,
-        '--set',
-        'cluster.dataPort=0',
-        '--set',
-        'metrics.port=0',
-      ]);
-      processes.push(tm);
-      return tm;
+    await cluster.startJobManager({
+      flags: ['--job', JOB],
+      settings: ['job.parallelism=2', 'cluster.heartbeatInterval=200', ...jobSettings(`${dir}/cluster`)],
+      jobArgs: JOB_ARGS,
     });
+    const { jobManager, restUrl } = cluster;
+    const jmMetrics = (await jobManager.waitFor(/metrics at (http:[^\s"]+)/))[1]!;
+    const taskManagers = [1, 2].map(() => cluster.startTaskManager());
     const tmMetrics = await Promise.all(
       taskManagers.map(async (tm) => (await tm.waitFor(/metrics at (http:[^\s"]+)/))[1]!),
     );

@@ -6,20 +6,17 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1ConfigMap, V1Deployment } from '@kubernetes/client-node';
-import { BrookProcess } from '../../../runtime/testing/brook-process.ts';
+import { ProcessCluster } from '../../../runtime/testing/process-cluster.ts';
 import { configDirectory, configFileName } from '../../children/names.ts';
 import { jobIdAnnotation } from '../../children/labels.ts';
 
-export class LocalCluster {
-  restUrl = '';
-  controlPort = 0;
-  readonly taskManagers: BrookProcess[] = [];
-
+export class LocalCluster extends ProcessCluster {
   private constructor(
-    readonly jobManager: BrookProcess,
     readonly jobId: string,
-    private readonly configFile: string,
-  ) {}
+    configFile: string,
+  ) {
+    super({ flags: ['--config', configFile] });
+  }
 
   /** Starts the JobManager of `jobManager` (a Deployment) with the configuration in `configMap`, and `taskManagers` TaskManagers. */
   static async start(
@@ -33,45 +30,16 @@ export class LocalCluster {
     const args = (container.args ?? []).map((arg) =>
       arg === `${configDirectory}/${configFileName}` ? configFile : arg,
     );
-    const separator = args.indexOf('--');
-    // Ports the OS chooses, so several clusters (and other tests) never collide on the pod ports.
-    const local = ['--set', 'cluster.controlPort=0', '--set', 'rest.port=0', '--set', 'metrics.port=0'];
-    const jobManagerArgs =
-      separator < 0 ? [...args, ...local] : [...args.slice(0, separator), ...local, ...args.slice(separator)];
     const jobId = children.jobManager.metadata?.annotations?.[jobIdAnnotation] ?? '';
-    const cluster = new LocalCluster(
-      new BrookProcess(`jobmanager ${jobId.slice(0, 8)}`, jobManagerArgs),
-      jobId,
-      configFile,
-    );
-    cluster.controlPort = Number((await cluster.jobManager.waitFor(/control port at 127\.0\.0\.1:(\d+)/))[1]);
-    // The line may be plain text or a JSON log record: the URL ends at a quote as well as at a space.
-    cluster.restUrl = (await cluster.jobManager.waitFor(/REST API at (http:[^\s"]+)/))[1]!;
+    const cluster = new LocalCluster(jobId, configFile);
+    // The container's args: `jobmanager`, its flags, then `--` and the job's arguments if it has any.
+    const separator = args.indexOf('--');
+    await cluster.startJobManager({
+      flags: args.slice(1, separator < 0 ? undefined : separator),
+      jobArgs: separator < 0 ? undefined : args.slice(separator + 1),
+      label: `jobmanager ${jobId.slice(0, 8)}`,
+    });
     for (let i = 0; i < taskManagers; i++) cluster.startTaskManager();
     return cluster;
-  }
-
-  startTaskManager(): BrookProcess {
-    const tm = new BrookProcess(`taskmanager ${this.taskManagers.length + 1}`, [
-      'taskmanager',
-      '--jobmanager',
-      `127.0.0.1:${this.controlPort}`,
-      '--config',
-      this.configFile,
-      '--set',
-      'cluster.dataPort=0',
-      '--set',
-      'metrics.port=0',
-    ]);
-    this.taskManagers.push(tm);
-    return tm;
-  }
-
-  async stop(): Promise<void> {
-    await Promise.all([this.jobManager, ...this.taskManagers].map((p) => p.kill('SIGKILL')));
-  }
-
-  logs(): string {
-    return [this.jobManager, ...this.taskManagers].map((p) => `--- ${p.label}\n${p.stderr}`).join('\n');
   }
 }

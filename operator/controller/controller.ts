@@ -186,6 +186,7 @@ export class Controller {
     this.deps = {
       api: this.api,
       deployments: this.children[0]!,
+      snapshots: this.streamSnapshots,
       jobManagerUrl,
       storage,
       restTimeoutMs,

@@ -2,8 +2,9 @@
 // world, gathered fresh for each reconcile: its Deployments from the informer
 // cache, its job through the JobManager REST API, the savepoint trigger its
 // status names, the newest checkpoint and a stopped job's end marker in
-// storage, disposals that finished, and, while the JobManager is not ready,
-// its pods (a container that keeps failing).
+// storage, disposals that finished, savepoints users took through their own
+// StreamSnapshots, and, while the JobManager is not ready, its pods (a
+// container that keeps failing).
 import type { Logger } from 'pino';
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import type { StreamDeployment } from '../resource/stream-deployment.ts';
@@ -22,6 +23,7 @@ import type { KubeObject } from './kube-resources.ts';
 import { JobManagerRest } from './jobmanager-rest.ts';
 import type { StateStorage } from './state-storage.ts';
 import { failingContainerOf } from './jobmanager-pods.ts';
+import { userSavepointsOf } from './user-savepoints.ts';
 
 export interface ObserverDependencies {
   /** The cache of the Deployments the operator owns. */
@@ -32,6 +34,8 @@ export interface ObserverDependencies {
   jobManagerUrl: (namespace: string, name: string) => string;
   storage: StateStorage;
   restTimeoutMs: number;
+  /** The cache of StreamSnapshots: users' savepoints count as the deployment's state too. */
+  snapshots?: Informer;
 }
 
 export async function observe(
@@ -67,6 +71,10 @@ export async function observe(
       // Without the pods the readiness timeout still applies; say why the crash loop goes unseen.
       log.warn({ err: error }, 'cannot list the JobManager pods');
     }
+  }
+  if (deps.snapshots) {
+    const savepoints = userSavepointsOf(deps.snapshots.list(), namespace, name);
+    if (savepoints.length > 0) observation.userSavepoints = savepoints;
   }
   const status = resource.status;
   const rest = jm ? new JobManagerRest(deps.jobManagerUrl(namespace, name), deps.restTimeoutMs) : undefined;

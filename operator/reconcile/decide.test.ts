@@ -314,6 +314,52 @@ test('restartPolicy FromSavepointOnFailure restarts from the last savepoint', ()
   assert.ok(deploy.action.type === 'deploy' && deploy.action.restore.path === savepoint);
 });
 
+test("restarts count the savepoints users took through their own StreamSnapshots as the deployment's state", () => {
+  const userSavepoint = (h: ReturnType<typeof stableHarness>, path: string) => {
+    h.world.userSavepoints.push({
+      path,
+      timestamp: h.world.now,
+      triggerType: 'manual',
+      jobId: h.status!.jobStatus!.jobId!,
+      snapshotName: 'before-migration',
+    });
+  };
+  const restartAfterFailure = (h: ReturnType<typeof stableHarness>) => {
+    h.world.job!.state = 'FAILED';
+    const waiting = h.reconcile();
+    h.world.now = waiting.status.jobStatus!.failureRestarts!.nextAttemptAt!;
+    for (let i = 0; i < 10; i++) {
+      const d = h.reconcile();
+      h.world.tick(100);
+      if (d.action.type === 'deploy') return d.action.restore;
+    }
+    assert.fail('no redeploy');
+  };
+
+  // FromSavepointOnFailure: the user's savepoint, newer than the operator's, is the last savepoint.
+  const fromSavepoint = stableHarness({ restartPolicy: 'FromSavepointOnFailure', savepointTriggerNonce: 1 });
+  fromSavepoint.world.tick(1000);
+  fromSavepoint.run(2);
+  const operatorTaken = fromSavepoint.status!.jobStatus!.savepointInfo!.lastSavepoint!.path;
+  fromSavepoint.world.tick(60_000);
+  userSavepoint(fromSavepoint, 's3://state/savepoints/user-1');
+  const restored = restartAfterFailure(fromSavepoint);
+  assert.equal(restored.path, 's3://state/savepoints/user-1', `not the older ${operatorTaken}`);
+
+  // With none of the operator's own, a user's savepoint is still one (not NoStateToRestart).
+  const only = stableHarness({ restartPolicy: 'FromSavepointOnFailure' });
+  userSavepoint(only, 's3://state/savepoints/user-2');
+  assert.equal(restartAfterFailure(only).path, 's3://state/savepoints/user-2');
+
+  // FromLatestState: a user's savepoint newer than the job's latest checkpoint is its latest state.
+  const latest = stableHarness({ restartPolicy: 'FromLatestState' });
+  latest.world.tick(30_000);
+  latest.world.now += 1_000; // after the job's latest checkpoint
+  userSavepoint(latest, 's3://state/savepoints/user-3');
+  const fromLatest = restartAfterFailure(latest);
+  assert.deepEqual([fromLatest.source, fromLatest.path], ['savepoint', 's3://state/savepoints/user-3']);
+});
+
 test('max state age keeps a job with stale state from being restarted', () => {
   const config = { ...makeSpec().config, 'kubernetes.operator.job.restart.max-state-age': '1 min' };
   const h = stableHarness({ restartPolicy: 'FromLatestState' }, { config });

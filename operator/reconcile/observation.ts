@@ -1,6 +1,7 @@
 // What the observer saw, handed to decide(): the children's existence and
 // readiness, the job through the JobManager REST API, and the answers to the
 // questions the status asked (a savepoint trigger, the latest checkpoint in storage).
+import type { SavepointRecord } from '../resource/stream-deployment-status.ts';
 import type { JobState } from '../resource/stream-deployment-status.ts';
 
 export interface ObservedCheckpoint {
@@ -66,6 +67,8 @@ export interface Observation {
   };
   /** The newest complete checkpoint in storage of the job the status names (see checkpointLookup). */
   storedCheckpoint?: { jobId: string; checkpoint?: ObservedCheckpoint };
+  /** Savepoints users took of this deployment's jobs through StreamSnapshots they created (COMPLETED ones). */
+  userSavepoints?: SavepointRecord[];
   /**
    * How the job being stopped with a savepoint ended, from its `_job-ended` marker in checkpoint
    * storage (see jobEndingLookup); `ending` undefined when there is no marker.

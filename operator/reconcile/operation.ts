@@ -12,7 +12,6 @@ import {
   nothing,
   PROGRESS_REQUEUE_MS,
   reconciliationOf,
-  savepointInfoOf,
   setError,
   STOP_POLL_MS,
   type Context,
@@ -20,7 +19,7 @@ import {
 } from './context.ts';
 import { triggerIdFor } from './ids.ts';
 import { chooseLatestState } from './restore-choice.ts';
-import { recordSavepoint, savepointsDir } from './savepoints.ts';
+import { knownSavepoints, recordSavepoint, savepointsDir } from './savepoints.ts';
 import { deployNew, lastStableSpec } from './deploy.ts';
 
 const notRunning: ReadonlySet<JobState | undefined> = new Set([
@@ -324,7 +323,7 @@ function locatingCheckpoint(ctx: Context, name: string, op: Operation): Step | u
   op.restore = chooseLatestState(
     op.fromJobId,
     stored.checkpoint,
-    savepointInfoOf(ctx).history ?? [],
+    knownSavepoints(ctx),
     job.jobId === op.fromJobId ? job.restoredFrom : undefined,
     ctx.now,
   );

@@ -2,8 +2,9 @@
 // up): job.restartPolicy decides, with exponential backoff between attempts, a
 // limit, and a maximum age of the state restarted from, all visible in status.
 // A JobManager that keeps failing at start is a FAILED job too (crash-loop.ts).
-import { event, jobStatusOf, nothing, savepointInfoOf, setError, type Context, type Step } from './context.ts';
+import { event, jobStatusOf, nothing, setError, type Context, type Step } from './context.ts';
 import { startOperation } from './operation.ts';
+import { knownSavepoints } from './savepoints.ts';
 import { failedJobReason } from './crash-loop.ts';
 
 export function backoffMs(ctx: Context, attempts: number): number {
@@ -41,9 +42,9 @@ export function handleFailedJob(ctx: Context, name: string): Step | undefined {
   );
   if (ctx.now < restarts.nextAttemptAt) return nothing(restarts.nextAttemptAt - ctx.now);
 
-  const info = savepointInfoOf(ctx);
+  const savepoints = knownSavepoints(ctx);
   if (policy === 'FromSavepointOnFailure') {
-    const savepoint = info.lastSavepoint;
+    const savepoint = savepoints.at(-1);
     if (!savepoint) {
       fail(
         ctx,
@@ -58,10 +59,10 @@ export function handleFailedJob(ctx: Context, name: string): Step | undefined {
     });
   }
   const checkpoint = job.checkpointInfo?.lastCheckpoint;
-  const savepoint = info.lastSavepoint;
+  const savepoint = savepoints.filter((s) => s.jobId === job.jobId).at(-1);
   const newest = Math.max(
     checkpoint && checkpoint.jobId === job.jobId ? checkpoint.timestamp : -Infinity,
-    savepoint && savepoint.jobId === job.jobId ? savepoint.timestamp : -Infinity,
+    savepoint ? savepoint.timestamp : -Infinity,
   );
   const maxAge = ctx.settings.restartMaxStateAgeMs;
   if (maxAge !== undefined && (newest === -Infinity || ctx.now - newest > maxAge)) {

@@ -18,6 +18,21 @@ export function snapshotNameFor(deploymentName: string, triggerType: SnapshotTri
   return `${deploymentName.slice(0, 40)}-${triggerType}-${triggerId.slice(0, 10)}`;
 }
 
+/**
+ * Every savepoint known of this deployment, oldest first: the operator's history and last one, and those
+ * users took through their own StreamSnapshots (not in the history: their records are the users' to keep),
+ * less those being deleted.
+ */
+export function knownSavepoints(ctx: Context): SavepointRecord[] {
+  const info = ctx.status.jobStatus?.savepointInfo;
+  const all = [...(info?.history ?? []), ...(info?.lastSavepoint ? [info.lastSavepoint] : [])];
+  for (const user of ctx.observation.userSavepoints ?? []) all.push(user);
+  // One being deleted from storage is state no more.
+  const disposing = new Set(info?.disposing ?? []);
+  const byPath = new Map(all.filter((s) => !disposing.has(s.path)).map((s) => [s.path, s]));
+  return [...byPath.values()].sort((a, b) => a.timestamp - b.timestamp);
+}
+
 /** Records a completed savepoint as the last one and in the history. */
 export function recordSavepoint(
   ctx: Context,

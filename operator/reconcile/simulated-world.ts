@@ -3,7 +3,7 @@
 // the real adapters will and answers with observations. Test-only.
 import type { Action } from './action.ts';
 import type { Observation, ObservedCheckpoint } from './observation.ts';
-import type { JobState, StreamDeploymentStatus } from '../resource/stream-deployment-status.ts';
+import type { JobState, SavepointRecord, StreamDeploymentStatus } from '../resource/stream-deployment-status.ts';
 import { checkpointLookup, disposalsToCheck, jobEndingLookup, triggerToObserve } from './observation-requests.ts';
 
 interface Trigger {
@@ -42,6 +42,8 @@ export class SimulatedWorld {
   violations: string[] = [];
   lastJobId: string | undefined;
   jobManagerUnreachable = false;
+  /** Savepoints users took through StreamSnapshots of their own, as the observer reads them from the cache. */
+  userSavepoints: SavepointRecord[] = [];
   private counter = 0;
 
   observe(uid: string, status: StreamDeploymentStatus | undefined): Observation {
@@ -83,6 +85,7 @@ export class SimulatedWorld {
     }
     const disposing = disposalsToCheck(status);
     if (disposing.length) observation.disposedPaths = disposing.filter((p) => !this.savepoints.has(p));
+    if (this.userSavepoints.length > 0) observation.userSavepoints = [...this.userSavepoints];
     return observation;
   }
 

@@ -191,7 +191,7 @@ test("the user's podTemplate is the base: sidecars, volumes and pod settings sta
   assert.equal(main.image, 'registry.example/brook:1.2.3');
   assert.deepEqual(
     main.env!.map((e) => e.name),
-    ['EXTRA', 'POD_IP', 'BROOK_CLUSTER_SECRET'],
+    ['POD_IP', 'BROOK_CLUSTER_SECRET', 'EXTRA'],
   );
   assert.equal(main.env!.find((e) => e.name === 'POD_IP')!.value, undefined);
   assert.deepEqual(

@@ -1,7 +1,8 @@
 // Merges the user's podTemplate with the operator's pod: the user's template is
 // the base (sidecars, volumes, node selection, security context all kept), and
 // for the operator's own container the fields the operator must control
-// (image, args, ports, resources, probes, its env and mounts) go on top.
+// (image, args, ports, resources, probes, POD_IP and its mounts) go on top;
+// the user's other variables win over the operator's.
 import type { V1Container, V1EnvVar, V1PodTemplateSpec, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 
 function mergeByName<T extends { name: string }>(base: T[] | undefined, ours: T[] | undefined): T[] | undefined {
@@ -11,12 +12,28 @@ function mergeByName<T extends { name: string }>(base: T[] | undefined, ours: T[
   return [...base.filter((item) => !names.has(item.name)), ...ours];
 }
 
+/** Variables the processes depend on as the operator sets them: POD_IP is the address they bind. */
+const operatorVariables: ReadonlySet<string> = new Set(['POD_IP']);
+
+/**
+ * The user's variables win by name (BROOK_CLUSTER_SECRET from a Secret of their own, say), except the
+ * operator's own. Ours come first, so the user's may refer to them, as in `$(POD_IP)`.
+ */
+function mergeEnv(base: V1EnvVar[] | undefined, ours: V1EnvVar[] | undefined): V1EnvVar[] | undefined {
+  if (!base?.length) return ours;
+  const userNames = new Set(base.map((v) => v.name));
+  return [
+    ...(ours ?? []).filter((v) => operatorVariables.has(v.name) || !userNames.has(v.name)),
+    ...base.filter((v) => !operatorVariables.has(v.name)),
+  ];
+}
+
 function mergeContainer(base: V1Container | undefined, ours: V1Container): V1Container {
   if (!base) return ours;
   return {
     ...base,
     ...ours,
-    env: mergeByName<V1EnvVar>(base.env, ours.env),
+    env: mergeEnv(base.env, ours.env),
     volumeMounts: mergeByName<V1VolumeMount>(base.volumeMounts, ours.volumeMounts),
   };
 }

@@ -7,7 +7,7 @@ import type { ProcessSpec, StreamDeploymentSpec } from '../resource/stream-deplo
 import { deploymentHashAnnotation, jobIdAnnotation, selectorLabels, standardLabels, type Component } from './labels.ts';
 import { childNames, configDirectory, ports } from './names.ts';
 import { mergePodTemplate } from './pod-template.ts';
-import { clusterSecretEnv, clusterSecretVariable } from './cluster-secret.ts';
+import { clusterSecretVariable } from './cluster-secret.ts';
 import type { ChildContext } from './owner.ts';
 
 export function resources(process: ProcessSpec): V1Container['resources'] {
@@ -40,10 +40,7 @@ export function processPod(
           terminationMessagePolicy: 'FallbackToLogsOnError',
           env: [
             { name: 'POD_IP', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'status.podIP' } } },
-            // A secret of the user's own, set in the pod template, is theirs to keep.
-            ...(setsVariable(process.podTemplate, component, clusterSecretEnv)
-              ? []
-              : [clusterSecretVariable(ctx.name)]),
+            clusterSecretVariable(ctx.name),
           ],
           resources: resources(process),
           volumeMounts: [{ name: 'brook-config', mountPath: configDirectory, readOnly: true }],
@@ -53,12 +50,6 @@ export function processPod(
     },
   };
   return mergePodTemplate(process.podTemplate, ours);
-}
-
-/** Whether the user's pod template gives the process container this variable. */
-function setsVariable(template: Record<string, unknown> | undefined, container: string, name: string): boolean {
-  const containers = (template as V1PodTemplateSpec | undefined)?.spec?.containers ?? [];
-  return containers.some((c) => c.name === container && (c.env ?? []).some((e) => e.name === name));
 }
 
 export const metricsPort = { name: 'metrics', containerPort: ports.metrics, protocol: 'TCP' } as const;

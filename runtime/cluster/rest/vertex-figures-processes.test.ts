@@ -6,13 +6,13 @@
 import { strict as assert } from 'node:assert';
 import { after, test } from 'node:test';
 import { eventually } from './rest-test-job.test-helper.ts';
-import { getJson, startProcessCluster, type ProcessCluster } from './process-cluster.test-helper.ts';
+import { getJson, startProcessCluster, type JobProcessCluster } from './process-cluster.test-helper.ts';
 
 const JOB = new URL('../../metrics/fixtures/metered-job.ts', import.meta.url).pathname;
 const RECORDS = 3000;
 const RATE = 1000;
 
-const clusters: ProcessCluster[] = [];
+const clusters: JobProcessCluster[] = [];
 after(async () => {
   await Promise.all(clusters.map((c) => c.stop()));
 });

@@ -14,9 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { CHROMIUM_PATH } from '../../../../scripts/testenv/chromium.ts';
-import { BrookProcess } from '../../../testing/brook-process.ts';
 import { eventually } from '../rest-test-job.test-helper.ts';
-import { getJson, startProcessCluster, type ProcessCluster } from '../process-cluster.test-helper.ts';
+import { getJson, startProcessCluster } from '../process-cluster.test-helper.ts';
 
 const JOB = new URL('../../../metrics/fixtures/metered-job.ts', import.meta.url).pathname;
 
@@ -59,7 +58,7 @@ const recordsOutOf = (page: Page, vertex: string) =>
 test('the dashboard shows a running job live and drives savepoints and cancellation through REST', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'brook-dashboard-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  const cluster: ProcessCluster = await startProcessCluster({
+  const cluster = await startProcessCluster({
     job: JOB,
     // Ticks for far longer than the test runs, at a rate a shared 2-core machine keeps up with.
     args: ['10000000', '400'],
@@ -129,17 +128,7 @@ test('the dashboard shows a running job live and drives savepoints and cancellat
   assert.match((await exception.locator('summary').textContent())!, /TaskManager .* was lost|lost its peer/);
   await exception.locator('summary').click();
   assert.match((await exception.locator('pre.stacktrace').textContent())!, /\n\s+at /);
-  cluster.taskManagers.push(
-    new BrookProcess('taskmanager 3', [
-      'taskmanager',
-      '--jobmanager',
-      cluster.jobManager.stderr.match(/control port at (127\.0\.0\.1:\d+)/)![1]!,
-      '--set',
-      'cluster.dataPort=0',
-      '--set',
-      'metrics.port=0',
-    ]),
-  );
+  cluster.startTaskManager();
   await page.locator('#job-state', { hasText: 'RUNNING' }).waitFor({ timeout: 60_000 });
   await page.locator('#trigger-savepoint:enabled').waitFor();
 

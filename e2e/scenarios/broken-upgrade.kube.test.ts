@@ -14,25 +14,23 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { KafkaTestCluster } from '../../runtime/connectors/kafka/testing.ts';
-import { endpoints, ensureServices, temporaryBucket } from '../../scripts/testenv/index.ts';
+import { before, describe, test } from 'node:test';
 import { brokenVersionMessage } from './jobs/failures-broken-count.ts';
 import { throwingEntryMessage } from './jobs/failures-throwing-entry.ts';
-import { useBrookInstall, type StreamDeploymentObject } from './brook-install.ts';
+import type { StreamDeploymentObject } from './brook-install.ts';
+import { CountingStream } from './counting-stream.ts';
 import {
-  applyCountDeployment,
   brokenCountJobEntry,
-  CountingStream,
   countDeployment,
   countJobEntry,
-  eventsOf,
+  inputRate,
   isStable,
-  patchSpec,
   recordLifecycle,
   seconds,
   since,
+  useFailureScenario,
 } from './failures-fixture.ts';
+import { applyStreamDeployment, eventsOf, patchSpec } from './stream-deployment.ts';
 
 const NAME = 'counts';
 const rollbackKey = 'kubernetes.operator.deployment.rollback.enabled';
@@ -40,29 +38,28 @@ const throwingEntry = '/opt/brook/e2e/scenarios/jobs/failures-throwing-entry.ts'
 
 const deployedSpec = (sd: StreamDeploymentObject) =>
   sd.status?.reconciliationStatus?.lastReconciledSpec as { job: { entry: string; args: string[] } } | undefined;
-const upgradeSavepointOf = (sd: StreamDeploymentObject, jobId: string) =>
-  (sd.status?.jobStatus?.savepointInfo?.history ?? []).filter((h) => h.jobId === jobId && h.triggerType === 'upgrade');
+
+/** The savepoint the upgrade took of job `jobId`, checked to be recorded and to be what the new job was given. */
+function restoredUpgradeSavepoint(sd: StreamDeploymentObject, jobId: string, message?: string) {
+  const [savepoint] = (sd.status?.jobStatus?.savepointInfo?.history ?? []).filter(
+    (h) => h.jobId === jobId && h.triggerType === 'upgrade',
+  );
+  assert.ok(savepoint, `the upgrade's savepoint of job ${jobId} is recorded`);
+  assert.equal(sd.status?.jobStatus?.restoredFrom?.path, savepoint.path, message);
+  return savepoint;
+}
 
 // In a suite: Node 20 runs top-level before hooks as they are registered, without waiting for the
 // previous one, so the install's hooks (namespace, then chart) would race; a suite's hooks run in order.
 describe('scenario 6: a broken upgrade', () => {
-  const install = useBrookInstall('e2e-broken');
-  let kafka: KafkaTestCluster;
-  let bucket: Awaited<ReturnType<typeof temporaryBucket>>;
+  const scenario = useFailureScenario('e2e-broken', 'broken-upgrade');
+  const { install, timings } = scenario;
   let stream: CountingStream;
-  const timings: string[] = [];
+  /** The job that runs now, before the test changes the spec. */
+  const runningJobId = async () => (await install.streamDeployment(NAME))!.status!.jobStatus!.jobId!;
 
   before(async () => {
-    await ensureServices('kafka', 's3');
-    kafka = new KafkaTestCluster([...endpoints.kafka.bootstrapBrokers]);
-    bucket = await temporaryBucket('brook-e2e-broken');
-    stream = await CountingStream.create(kafka, 'e2e-broken', 40_000, 20261206);
-  });
-
-  after(async () => {
-    await kafka?.close();
-    await bucket?.remove().catch(() => {}); // a checkpoint written while the namespace goes is not this test's concern
-    console.log(`e2e/scenarios/broken-upgrade: ${timings.join(', ')}`);
+    stream = await CountingStream.create(scenario.kafka, 'e2e-broken', 40_000, 20261206);
   });
 
   test(
@@ -70,18 +67,18 @@ describe('scenario 6: a broken upgrade', () => {
     { timeout: 420_000 },
     async () => {
       const applied = Date.now();
-      applyCountDeployment(
+      applyStreamDeployment(
         install,
         countDeployment({
           name: NAME,
           stream,
-          bucket: bucket.name,
+          bucket: scenario.bucket.name,
           taskManagers: 1,
           // The job's failure triggers the rollback, not the readiness timeout (kept longer than any wait here).
           config: { [rollbackKey]: 'true', 'kubernetes.operator.deployment.readiness.timeout': '10 min' },
         }),
       );
-      stream.start();
+      stream.start(inputRate);
       const stable = await install.waitForStreamDeployment(NAME, isStable, 'the job is STABLE', 240_000);
       timings.push(`apply to STABLE ${since(applied)}`);
       const stableJobId = stable.status!.jobStatus!.jobId!;
@@ -109,9 +106,7 @@ describe('scenario 6: a broken upgrade', () => {
       );
 
       // The last stable spec runs, restored from the savepoint the upgrade took of the stable job.
-      const [savepoint] = upgradeSavepointOf(rolledBack, stableJobId);
-      assert.ok(savepoint, `the upgrade's savepoint of job ${stableJobId} is recorded`);
-      assert.equal(rolledBack.status?.jobStatus?.restoredFrom?.path, savepoint.path);
+      restoredUpgradeSavepoint(rolledBack, stableJobId);
       assert.equal(deployedSpec(rolledBack)?.job.entry, countJobEntry, 'the last stable spec is deployed');
       assert.equal((rolledBack.spec.job as { entry: string }).entry, brokenCountJobEntry, 'the spec is left as is');
       assert.notEqual(rolledBack.status?.jobStatus?.jobId, stableJobId, 'a new job');
@@ -127,8 +122,7 @@ describe('scenario 6: a broken upgrade', () => {
     'without rollback, the version that throws at start ends FAILED with its error in status and in an Event; a fixed spec then resumes from the state the broken version was given',
     { timeout: 420_000 },
     async () => {
-      const before = (await install.streamDeployment(NAME))!;
-      const runningJobId = before.status!.jobStatus!.jobId!;
+      const fromJobId = await runningJobId();
       const upgraded = Date.now();
       // A different broken spec (the refused one is not tried again), and rollback off.
       patchSpec(install, NAME, {
@@ -155,9 +149,7 @@ describe('scenario 6: a broken upgrade', () => {
         events.some((e) => e.startsWith('JobFailed:') && e.includes(brokenVersionMessage)),
         `an Event carries the job's error:\n${events.join('\n')}`,
       );
-      const [savepoint] = upgradeSavepointOf(failed, runningJobId);
-      assert.ok(savepoint, `the upgrade's savepoint of job ${runningJobId} is recorded`);
-      assert.equal(failed.status?.jobStatus?.restoredFrom?.path, savepoint.path, 'the broken version was given it');
+      const savepoint = restoredUpgradeSavepoint(failed, fromJobId, 'the broken version was given it');
 
       // Fixed: the failed job can give no savepoint, so the new one starts from the state the failed one started from.
       const fixed = Date.now();
@@ -179,8 +171,7 @@ describe('scenario 6: a broken upgrade', () => {
     'with rollback enabled, an entry that throws while the JobManager builds the pipeline is rolled back as soon as its JobManager crash-loops, not after the readiness timeout',
     { timeout: 420_000 },
     async () => {
-      const before = (await install.streamDeployment(NAME))!;
-      const runningJobId = before.status!.jobStatus!.jobId!;
+      const fromJobId = await runningJobId();
       const upgraded = Date.now();
       // No job ever reports a state here (the JobManager exits at start): the pod's crash loop tells, not the
       // readiness timeout (kept longer than any wait here).
@@ -200,9 +191,7 @@ describe('scenario 6: a broken upgrade', () => {
       timings.push(
         `throwing entry to ROLLED_BACK and running ${since(upgraded)} (output gap ${seconds(stream.outputGap(upgraded, Date.now()))})`,
       );
-      const [savepoint] = upgradeSavepointOf(rolledBack, runningJobId);
-      assert.ok(savepoint, `the upgrade's savepoint of job ${runningJobId} is recorded`);
-      assert.equal(rolledBack.status?.jobStatus?.restoredFrom?.path, savepoint.path);
+      restoredUpgradeSavepoint(rolledBack, fromJobId);
       const events = await eventsOf(install, NAME);
       assert.ok(
         events.some((e) =>

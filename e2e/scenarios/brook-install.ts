@@ -52,19 +52,7 @@ export function useBrookInstall(prefix: string): BrookInstall {
     await cluster.ready;
     const { namespace } = cluster;
     // The operator reads checkpoints and deletes savepoints in testenv's S3 with these.
-    succeeded(
-      'kubectl create secret',
-      kubectl([
-        'create',
-        'secret',
-        'generic',
-        operatorS3Secret,
-        '--namespace',
-        namespace,
-        `--from-literal=AWS_ACCESS_KEY_ID=${endpoints.s3.credentials.accessKeyId}`,
-        `--from-literal=AWS_SECRET_ACCESS_KEY=${endpoints.s3.credentials.secretAccessKey}`,
-      ]),
-    );
+    createS3Secret(namespace, operatorS3Secret);
     succeeded(
       'helm install',
       helm([
@@ -159,6 +147,23 @@ export function useBrookInstall(prefix: string): BrookInstall {
   });
 
   return cluster;
+}
+
+/** Creates a Secret with testenv's S3 credentials as the AWS_* variables pods take with envFrom. */
+export function createS3Secret(namespace: string, name: string): void {
+  succeeded(
+    'kubectl create secret',
+    kubectl([
+      'create',
+      'secret',
+      'generic',
+      name,
+      '--namespace',
+      namespace,
+      `--from-literal=AWS_ACCESS_KEY_ID=${endpoints.s3.credentials.accessKeyId}`,
+      `--from-literal=AWS_SECRET_ACCESS_KEY=${endpoints.s3.credentials.secretAccessKey}`,
+    ]),
+  );
 }
 
 /** A unique suffix for names that live outside the namespace (Kafka topics, Redis keys, buckets). */

@@ -1,24 +1,29 @@
 // The fixture of the upgrade scenarios (2, 3, 4, 10 of the end-to-end issue):
 // the labelled running-count job (jobs/labelled-count.ts) as a StreamDeployment
-// in a Brook install, with its Kafka topics, its S3 bucket, a steady input feed,
-// and readers of its exactly-once output and of the savepoints in the bucket.
+// in a Brook install, with its Kafka topics, its S3 bucket, its input flowing
+// (counting-stream.ts), and readers of its exactly-once output and of the
+// savepoints in the bucket.
+import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { CustomObjectsApi } from '@kubernetes/client-node';
-import { Producer, stringSerializers } from '@platformatic/kafka';
-import { KafkaTestCluster, runningCountInput, uniqueName } from '../../runtime/connectors/kafka/testing.ts';
-import { endpoints, ensureServices, kubectl, succeeded, temporaryBucket } from '../../scripts/testenv/index.ts';
-import { parseCountRecord, type CountRecord } from './count-checks.ts';
+import { KafkaTestCluster, uniqueName } from '../../runtime/connectors/kafka/testing.ts';
+import { endpoints, ensureServices, temporaryBucket } from '../../scripts/testenv/index.ts';
+import { exactlyOnce, parseCountRecord, type CountRecord } from './count-checks.ts';
 import { uniqueSuffix, useBrookInstall, type BrookInstall, type StreamDeploymentObject } from './brook-install.ts';
+import { CountingStream } from './counting-stream.ts';
+import {
+  applyStreamDeployment,
+  jobS3Secret,
+  patchSpec,
+  savepointsInStorage,
+  savepointsPrefix,
+  streamSnapshots,
+  type StreamSnapshotObject,
+} from './stream-deployment.ts';
 
 /** The job as the pods see it (the Brook image is this tree at /opt/brook). */
 export const JOB_ENTRY = '/opt/brook/e2e/scenarios/jobs/labelled-count.ts';
-const S3_SECRET = 'counts-s3';
-/** Input records a feed can send; far more than any scenario's run needs. */
+/** Input records the stream can send; far more than any scenario's run needs. */
 const INPUT_CAPACITY = 200_000;
-const KEYS = 24;
-/** A feed never outlives this, even if a test forgets to stop it. */
-const FEED_LIMIT_MS = 10 * 60_000;
 
 export interface DeploymentOptions {
   /** The job's label argument: which deployment wrote an output record. */
@@ -35,20 +40,22 @@ export interface CountingDeployment {
   name: string;
   bucket: string;
   kafka: KafkaTestCluster;
-  input: string;
-  output: string;
+  /** The job's input and output topics; the input is stopped after the file. */
+  stream: CountingStream;
   /** The StreamDeployment for `options`, as kubectl applies it. */
   manifest(options: DeploymentOptions): object;
   /** `kubectl apply` of the manifest for `options`. */
   apply(options: DeploymentOptions): void;
-  /** `kubectl patch --type=merge` of the StreamDeployment. */
-  patch(patch: object): void;
-  /** Starts sending input at a steady rate; one feed at a time. */
-  startFeed(recordsPerSecond: number): Feed;
+  /** Starts the input, applies `options` and waits until the job is STABLE with a checkpoint. */
+  startStable(options: DeploymentOptions, recordsPerSecond: number): Promise<StreamDeploymentObject>;
+  /** A merge patch of the StreamDeployment's spec. */
+  patch(spec: Record<string, unknown>): void;
   /** Every output record so far, once at least `count` are committed and the topic is quiet. */
   readOutput(count: number, timeoutMs?: number): Promise<CountRecord[]>;
   /** The output committed so far while the job runs: what a reader sees in `forMs`. */
   outputSoFar(forMs?: number): Promise<CountRecord[]>;
+  /** Stops the input and reads the output, asserting that it holds every count of the input exactly once. */
+  stopAndReadExactlyOnce(): Promise<{ expected: string[]; output: CountRecord[] }>;
   /** The savepoint directories (those with a `_metadata`) in the bucket, as `s3://` URIs. */
   savepointsInBucket(): Promise<string[]>;
   /** The StreamSnapshots of the namespace. */
@@ -61,18 +68,10 @@ export interface CountingDeployment {
   ): Promise<StreamDeploymentObject>;
 }
 
-export interface StreamSnapshotObject {
-  metadata: { name: string };
-  spec: { deploymentName: string; triggerType: string; path?: string };
-  status?: { state?: string; path?: string; jobId?: string };
-}
-
-export interface Feed {
-  /** Records acknowledged by the broker so far. */
-  readonly sent: number;
-  /** Stops after the batch in flight; returns `key:n` expected for every record sent, in order. */
-  stop(): Promise<string[]>;
-}
+/** STABLE, with a checkpoint of the job that runs now. */
+export const stableWithCheckpoint = (sd: StreamDeploymentObject) =>
+  sd.status?.lifecycleState === 'STABLE' &&
+  sd.status.jobStatus?.checkpointInfo?.lastCheckpoint?.jobId === sd.status.jobStatus?.jobId;
 
 /**
  * A namespace with Brook installed (useBrookInstall) and everything the running-count job needs;
@@ -81,8 +80,8 @@ export interface Feed {
 export function useCountingDeployment(prefix: string, name = 'counts'): CountingDeployment {
   const install = useBrookInstall(prefix);
   const fixture = { install, name } as CountingDeployment;
+  const transactionalIdPrefix = `e2e-counts-${uniqueSuffix()}`;
   let removeBucket: () => Promise<void> = async () => {};
-  let s3: S3Client | undefined;
   let output: string | undefined;
 
   before(async () => {
@@ -90,7 +89,6 @@ export function useCountingDeployment(prefix: string, name = 'counts'): Counting
     const kafka = new KafkaTestCluster([...endpoints.kafka.bootstrapBrokers]);
     const bucket = await temporaryBucket('brook-e2e');
     removeBucket = () => bucket.remove();
-    s3 = new S3Client(endpoints.s3);
     const input = await kafka.createTopic(`${prefix}-in`, 3);
     // The broker stamps output records with their append time: the output gap is measured on its clock.
     output = uniqueName(`${prefix}-out`);
@@ -100,34 +98,20 @@ export function useCountingDeployment(prefix: string, name = 'counts'): Counting
       replicas: 1,
       configs: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }],
     });
-    Object.assign(fixture, { kafka, bucket: bucket.name, input, output });
-    // The JobManager and TaskManagers read S3 credentials from the environment, as the example does.
-    succeeded(
-      'kubectl create secret',
-      kubectl([
-        'create',
-        'secret',
-        'generic',
-        S3_SECRET,
-        '--namespace',
-        install.namespace,
-        `--from-literal=AWS_ACCESS_KEY_ID=${endpoints.s3.credentials.accessKeyId}`,
-        `--from-literal=AWS_SECRET_ACCESS_KEY=${endpoints.s3.credentials.secretAccessKey}`,
-      ]),
-    );
+    const stream = new CountingStream(kafka, input, output, transactionalIdPrefix, INPUT_CAPACITY, 20260508);
+    Object.assign(fixture, { kafka, bucket: bucket.name, stream });
   });
 
   after(async () => {
+    await fixture.stream?.stop().catch(() => {}); // a test that failed midway left it running
     if (output) await fixture.kafka.admin.deleteTopics({ topics: [output] }).catch(() => {});
     await fixture.kafka?.close();
-    s3?.destroy();
     await removeBucket().catch(() => {}); // a savepoint written while the namespace goes is not the test's concern
   });
 
-  const transactionalIdPrefix = `e2e-counts-${uniqueSuffix()}`;
   fixture.manifest = (options) => {
     const env = (container: string) => ({
-      spec: { containers: [{ name: container, envFrom: [{ secretRef: { name: S3_SECRET } }] }] },
+      spec: { containers: [{ name: container, envFrom: [{ secretRef: { name: jobS3Secret } }] }] },
     });
     return {
       apiVersion: 'brook.dev/v1beta1',
@@ -155,13 +139,7 @@ export function useCountingDeployment(prefix: string, name = 'counts'): Counting
         },
         job: {
           entry: JOB_ENTRY,
-          args: [
-            endpoints.kafka.bootstrapBrokers.join(','),
-            fixture.input,
-            fixture.output,
-            transactionalIdPrefix,
-            options.label,
-          ],
+          args: fixture.stream.args(options.label),
           upgradeMode: options.upgradeMode,
           state: options.state ?? 'running',
         },
@@ -169,35 +147,21 @@ export function useCountingDeployment(prefix: string, name = 'counts'): Counting
     };
   };
 
-  fixture.apply = (options) => {
-    succeeded(
-      'kubectl apply',
-      kubectl(['apply', '--namespace', install.namespace, '-f', '-'], JSON.stringify(fixture.manifest(options))),
-    );
+  fixture.apply = (options) => applyStreamDeployment(install, fixture.manifest(options));
+
+  fixture.startStable = (options, recordsPerSecond) => {
+    fixture.stream.start(recordsPerSecond);
+    fixture.apply(options);
+    return fixture.waitFor(stableWithCheckpoint, `${options.label} is STABLE with a checkpoint`, 180_000);
   };
 
-  fixture.patch = (patch) => {
-    succeeded(
-      'kubectl patch',
-      kubectl([
-        'patch',
-        'streamdeployment',
-        name,
-        '--namespace',
-        install.namespace,
-        '--type=merge',
-        '-p',
-        JSON.stringify(patch),
-      ]),
-    );
-  };
-
-  fixture.startFeed = (recordsPerSecond) => startFeed(fixture.input, recordsPerSecond);
+  fixture.patch = (spec) => patchSpec(install, name, spec);
 
   const read = async (count: number, timeoutMs: number, quietMs: number) => {
-    const records = await fixture.kafka.readCommitted(fixture.output, count, timeoutMs, quietMs);
+    const records = await fixture.kafka.readCommitted(fixture.stream.output, count, timeoutMs, quietMs);
     return records.map((r) => {
-      if (r.appendTime === undefined) throw new Error(`${fixture.output} has no append times: not LogAppendTime`);
+      if (r.appendTime === undefined)
+        throw new Error(`${fixture.stream.output} has no append times: not LogAppendTime`);
       return parseCountRecord(r.value, Number(r.appendTime), Number(r.timestamp));
     });
   };
@@ -205,86 +169,28 @@ export function useCountingDeployment(prefix: string, name = 'counts'): Counting
   // With input flowing the topic is never quiet: the reader stops at its deadline.
   fixture.outputSoFar = (forMs = 5000) => read(Number.MAX_SAFE_INTEGER, forMs, forMs);
 
-  fixture.savepointsInBucket = async () => {
-    const prefixKey = `${name}/savepoints/`;
-    const found: string[] = [];
-    let token: string | undefined;
-    for (let page = 0; page < 100; page++) {
-      const listed = await s3!.send(
-        new ListObjectsV2Command({ Bucket: fixture.bucket, Prefix: prefixKey, ContinuationToken: token }),
-      );
-      for (const object of listed.Contents ?? []) {
-        if (object.Key?.endsWith('/_metadata')) {
-          found.push(`s3://${fixture.bucket}/${object.Key.slice(0, -'/_metadata'.length)}`);
-        }
-      }
-      token = listed.IsTruncated ? listed.NextContinuationToken : undefined;
-      if (!token) break;
-    }
-    return found.sort();
+  fixture.stopAndReadExactlyOnce = async () => {
+    const expected = await fixture.stream.stop();
+    const output = await fixture.readOutput(expected.length);
+    const report = exactlyOnce(expected, output);
+    assert.deepEqual(
+      {
+        duplicates: report.duplicates.slice(0, 5),
+        missing: report.missing.slice(0, 5),
+        unexpected: report.unexpected.slice(0, 5),
+      },
+      { duplicates: [], missing: [], unexpected: [] },
+      `${expected.length} records in, ${output.length} out`,
+    );
+    return { expected, output };
   };
 
-  fixture.streamSnapshots = async () => {
-    const listed = (await install.kc.makeApiClient(CustomObjectsApi).listNamespacedCustomObject({
-      group: 'brook.dev',
-      version: 'v1beta1',
-      namespace: install.namespace,
-      plural: 'streamsnapshots',
-    })) as { items: StreamSnapshotObject[] };
-    return listed.items;
-  };
+  fixture.savepointsInBucket = async () =>
+    (await savepointsInStorage(fixture.bucket, savepointsPrefix(name))).map((p) => `s3://${fixture.bucket}/${p}`);
+
+  fixture.streamSnapshots = () => streamSnapshots(install);
 
   fixture.waitFor = (accept, what, timeoutMs) => install.waitForStreamDeployment(name, accept, what, timeoutMs);
 
   return fixture;
-}
-
-/**
- * Sends the running-count input (runningCountInput, fixed seed) in batches every 100 ms, so records flow
- * through every upgrade; the producer is idempotent and each batch is acknowledged before the next, so
- * per-key order is the order sent.
- */
-function startFeed(topic: string, recordsPerSecond: number): Feed {
-  const { records, expected } = runningCountInput(topic, INPUT_CAPACITY, KEYS, 20260508);
-  const producer = new Producer({
-    clientId: 'brook-e2e-feed',
-    bootstrapBrokers: [...endpoints.kafka.bootstrapBrokers],
-    serializers: stringSerializers,
-    idempotent: true,
-    acks: -1,
-  });
-  const perBatch = Math.max(1, Math.round(recordsPerSecond / 10));
-  let sent = 0;
-  let stopping = false;
-  let failure: unknown;
-  const started = Date.now();
-  const running = (async () => {
-    try {
-      while (!stopping) {
-        if (sent + perBatch > records.length || Date.now() - started > FEED_LIMIT_MS) {
-          throw new Error(`the input feed of ${topic} ran past ${records.length} records or ${FEED_LIMIT_MS} ms`);
-        }
-        await producer.send({ messages: records.slice(sent, sent + perBatch) });
-        sent += perBatch;
-        // Paced by the clock, not by sleeps alone: a slow send is caught up, never accumulated as drift.
-        const due = started + (sent / perBatch) * 100;
-        await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now())));
-      }
-    } finally {
-      await producer.close();
-    }
-  })().catch((error: unknown) => {
-    failure = error;
-  });
-  return {
-    get sent() {
-      return sent;
-    },
-    async stop() {
-      stopping = true;
-      await running;
-      if (failure !== undefined) throw new Error(`the input feed of ${topic} failed`, { cause: failure });
-      return expected.slice(0, sent);
-    },
-  };
 }

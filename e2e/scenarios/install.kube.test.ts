@@ -27,6 +27,7 @@ import {
   uniqueSuffix,
   useBrookInstall,
 } from './brook-install.ts';
+import { podsOf, waitForChildrenGone } from './stream-deployment.ts';
 
 const install = useBrookInstall('e2e-install');
 const NAME = 'recommendation';
@@ -241,13 +242,10 @@ test(
   'scenario 9: deleting the resource runs the finalizer: the job is cancelled, then the resource and every child are gone',
   { timeout: 180_000 },
   async () => {
-    const { namespace, kubelet, core, apps } = install;
+    const { namespace, kubelet, core } = install;
     const running = await install.streamDeployment(NAME);
     assert.equal(running?.status?.jobStatus?.state, 'RUNNING', 'scenario 1 left the job running');
-    const selector = `app.kubernetes.io/instance=${NAME}`;
-    const jobManagerPod = (
-      await core.listNamespacedPod({ namespace, labelSelector: `${selector},app.kubernetes.io/component=jobmanager` })
-    ).items[0]!.metadata!.name!;
+    const jobManagerPod = (await podsOf(install, NAME, 'jobmanager'))[0]!.metadata!.name!;
 
     const deleting = Date.now();
     succeeded(
@@ -264,27 +262,7 @@ test(
     const deletingEvent = events.items.find((e) => e.reason === 'Deleting');
     assert.match(deletingEvent?.message ?? '', /cancelling the job/);
 
-    await eventually(
-      async () => {
-        const [deployments, services, configMaps, pods] = await Promise.all([
-          apps.listNamespacedDeployment({ namespace, labelSelector: selector }),
-          core.listNamespacedService({ namespace, labelSelector: selector }),
-          core.listNamespacedConfigMap({ namespace, labelSelector: selector }),
-          core.listNamespacedPod({ namespace, labelSelector: selector }),
-        ]);
-        const named = (kind: string, items: { metadata?: { name?: string } }[]) =>
-          items.map((o) => `${kind} ${o.metadata?.name}`);
-        return [
-          ...named('Deployment', deployments.items),
-          ...named('Service', services.items),
-          ...named('ConfigMap', configMaps.items),
-          ...named('Pod', pods.items),
-        ];
-      },
-      (left) => left.length === 0,
-      'no Deployment, Service, ConfigMap or pod of the resource is left',
-      90_000,
-    );
+    await waitForChildrenGone(install, NAME);
     timings.push(`delete to children gone ${since(deleting)}`);
   },
 );

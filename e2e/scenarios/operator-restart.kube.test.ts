@@ -7,24 +7,27 @@
 // exactly one savepoint (counted in S3, in status and as StreamSnapshots), the
 // new job restored from it, and the output still holds every count exactly once.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { ApiException, CustomObjectsApi } from '@kubernetes/client-node';
-import { KafkaTestCluster } from '../../runtime/connectors/kafka/testing.ts';
-import { endpoints, ensureServices, temporaryBucket } from '../../scripts/testenv/index.ts';
+import { describe, test } from 'node:test';
+import { ApiException } from '@kubernetes/client-node';
 import { isReady } from '../cluster/testing.ts';
-import { useBrookInstall, type BrookInstall, type StreamDeploymentObject } from './brook-install.ts';
+import type { BrookInstall, StreamDeploymentObject } from './brook-install.ts';
+import { CountingStream } from './counting-stream.ts';
 import {
-  applyCountDeployment,
-  CountingStream,
   countDeployment,
+  inputRate,
   isStable,
-  patchSpec,
   pollStreamDeployment,
-  savepointsInStorage,
-  savepointsPrefix,
   seconds,
   since,
+  useFailureScenario,
 } from './failures-fixture.ts';
+import {
+  applyStreamDeployment,
+  patchSpec,
+  savepointsInStorage,
+  savepointsPrefix,
+  streamSnapshots,
+} from './stream-deployment.ts';
 
 const NAME = 'counts';
 
@@ -70,35 +73,12 @@ const steps: Step[] = [
 // In a suite: Node 20 runs top-level before hooks as they are registered, without waiting for the
 // previous one, so the install's hooks (namespace, then chart) would race; a suite's hooks run in order.
 describe('scenario 7: the operator killed during savepoint upgrades', () => {
-  const install = useBrookInstall('e2e-opkill');
-  let kafka: KafkaTestCluster;
-  let bucket: Awaited<ReturnType<typeof temporaryBucket>>;
-  const timings: string[] = [];
-
-  before(async () => {
-    await ensureServices('kafka', 's3');
-    kafka = new KafkaTestCluster([...endpoints.kafka.bootstrapBrokers]);
-    bucket = await temporaryBucket('brook-e2e-opkill');
-  });
-
-  after(async () => {
-    await kafka?.close();
-    await bucket?.remove().catch(() => {}); // a checkpoint written while the namespace goes is not this test's concern
-    console.log(`e2e/scenarios/operator-restart: ${timings.join(', ')}`);
-  });
+  const scenario = useFailureScenario('e2e-opkill', 'operator-restart');
+  const { install, timings } = scenario;
 
   /** The StreamSnapshots recording upgrade savepoints of the resource, by the path their status names. */
   async function upgradeSnapshots(): Promise<string[]> {
-    const custom = install.kc.makeApiClient(CustomObjectsApi);
-    const listed = (await custom.listNamespacedCustomObject({
-      group: 'brook.dev',
-      version: 'v1beta1',
-      namespace: install.namespace,
-      plural: 'streamsnapshots',
-    })) as {
-      items: { spec: { deploymentName?: string; triggerType?: string }; status?: { path?: string; state?: string } }[];
-    };
-    return listed.items
+    return (await streamSnapshots(install))
       .filter((s) => s.spec.deploymentName === NAME && s.spec.triggerType === 'upgrade')
       .map((s) => `${s.status?.state} ${s.status?.path}`);
   }
@@ -113,20 +93,21 @@ describe('scenario 7: the operator killed during savepoint upgrades', () => {
     { timeout: 600_000 },
     async () => {
       const { namespace, kubelet } = install;
-      const stream = await CountingStream.create(kafka, 'e2e-opkill', 40_000, 20261207);
+      const bucket = scenario.bucket.name;
+      const stream = await CountingStream.create(scenario.kafka, 'e2e-opkill', 40_000, 20261207);
       const applied = Date.now();
-      applyCountDeployment(
+      applyStreamDeployment(
         install,
-        countDeployment({ name: NAME, stream, bucket: bucket.name, taskManagers: 1, job: { args: stream.args('v0') } }),
+        countDeployment({ name: NAME, stream, bucket, taskManagers: 1, job: { args: stream.args('v0') } }),
       );
-      stream.start();
+      stream.start(inputRate);
       await install.waitForStreamDeployment(NAME, isStable, 'the job is STABLE', 240_000);
       timings.push(`apply to STABLE ${since(applied)}`);
 
       for (const [i, step] of steps.entries()) {
         const current = (await install.streamDeployment(NAME))!;
         const fromJobId = current.status!.jobStatus!.jobId!;
-        const storedBefore = await savepointsInStorage(bucket.name, savepointsPrefix(NAME));
+        const storedBefore = await savepointsInStorage(bucket, savepointsPrefix(NAME));
         const { restarts } = await operatorContainer();
 
         const upgraded = Date.now();
@@ -161,13 +142,13 @@ describe('scenario 7: the operator killed during savepoint upgrades', () => {
         );
 
         // Exactly one savepoint of the old job: one new in storage, one in status, and the new job restored it.
-        const storedAfter = await savepointsInStorage(bucket.name, savepointsPrefix(NAME));
+        const storedAfter = await savepointsInStorage(bucket, savepointsPrefix(NAME));
         const added = storedAfter.filter((p) => !storedBefore.includes(p));
         assert.equal(added.length, 1, `one savepoint added to storage by upgrade ${i + 1}: ${JSON.stringify(added)}`);
         const ofOldJob = (done.status?.jobStatus?.savepointInfo?.history ?? []).filter((h) => h.jobId === fromJobId);
         assert.equal(ofOldJob.length, 1, `one savepoint of job ${fromJobId} in status: ${JSON.stringify(ofOldJob)}`);
         assert.equal(ofOldJob[0]!.triggerType, 'upgrade');
-        assert.equal(ofOldJob[0]!.path, `s3://${bucket.name}/${added[0]}`, 'status records the savepoint in storage');
+        assert.equal(ofOldJob[0]!.path, `s3://${bucket}/${added[0]}`, 'status records the savepoint in storage');
         assert.deepEqual(
           done.status?.jobStatus?.restoredFrom && {
             path: done.status.jobStatus.restoredFrom.path,

@@ -7,52 +7,34 @@
 // exactly once, as computed from the input alone. Last, deleting the resource
 // with savepoint-on-deletion set stops the job with a savepoint.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { KafkaTestCluster } from '../../runtime/connectors/kafka/testing.ts';
-import { endpoints, ensureServices, kubectl, succeeded, temporaryBucket } from '../../scripts/testenv/index.ts';
+import { describe, test } from 'node:test';
+import { kubectl, succeeded } from '../../scripts/testenv/index.ts';
 import { eventually } from '../cluster/testing.ts';
-import { useBrookInstall } from './brook-install.ts';
+import { CountingStream } from './counting-stream.ts';
+import { countDeployment, inputRate, isStable, seconds, since, useFailureScenario } from './failures-fixture.ts';
 import {
-  applyCountDeployment,
-  CountingStream,
-  countDeployment,
+  applyStreamDeployment,
   eventsOf,
-  isStable,
   patchSpec,
   podsOf,
   savepointsInStorage,
   savepointsPrefix,
-  seconds,
-  since,
-} from './failures-fixture.ts';
+  waitForChildrenGone,
+} from './stream-deployment.ts';
 
 // In a suite: Node 20 runs top-level before hooks as they are registered, without waiting for the
 // previous one, so the install's hooks (namespace, then chart) would race; a suite's hooks run in order.
 describe('scenario 5: process loss', () => {
-  const install = useBrookInstall('e2e-loss');
+  const scenario = useFailureScenario('e2e-loss', 'process-loss');
+  const { install, timings } = scenario;
   const NAME = 'counts';
-  let kafka: KafkaTestCluster;
-  let bucket: Awaited<ReturnType<typeof temporaryBucket>>;
-  const timings: string[] = [];
-
-  before(async () => {
-    await ensureServices('kafka', 's3');
-    kafka = new KafkaTestCluster([...endpoints.kafka.bootstrapBrokers]);
-    bucket = await temporaryBucket('brook-e2e-loss');
-  });
-
-  after(async () => {
-    await kafka.close();
-    await bucket.remove().catch(() => {}); // a checkpoint written while the namespace goes is not this test's concern
-    console.log(`e2e/scenarios/process-loss: ${timings.join(', ')}`);
-  });
 
   test(
     'scenario 5: a TaskManager killed with SIGKILL is recovered by the restart strategy, a deleted JobManager Deployment is recreated by the operator from the latest checkpoint, and the output stays exactly-once',
     { timeout: 420_000 },
     async () => {
       const { namespace, kubelet, apps } = install;
-      const stream = await CountingStream.create(kafka, 'e2e-loss', 30_000, 20261205);
+      const stream = await CountingStream.create(scenario.kafka, 'e2e-loss', 30_000, 20261205);
       let jobManagerPod = '';
       const logs = () => {
         const jobManagers = kubelet.containerLog(namespace, jobManagerPod, 'jobmanager').split('\n').slice(-30);
@@ -60,8 +42,11 @@ describe('scenario 5: process loss', () => {
       };
 
       const applied = Date.now();
-      applyCountDeployment(install, countDeployment({ name: NAME, stream, bucket: bucket.name, taskManagers: 2 }));
-      stream.start();
+      applyStreamDeployment(
+        install,
+        countDeployment({ name: NAME, stream, bucket: scenario.bucket.name, taskManagers: 2 }),
+      );
+      stream.start(inputRate);
       const stable = await install.waitForStreamDeployment(NAME, isStable, 'the job is STABLE', 240_000);
       timings.push(`apply to STABLE ${since(applied)}`);
       const jobId = stable.status!.jobStatus!.jobId!;
@@ -145,7 +130,8 @@ describe('scenario 5: process loss', () => {
     'scenario 9 with kubernetes.operator.job.savepoint-on-deletion: deleting the resource stops the job with one savepoint before the finalizer goes, then every child is gone',
     { timeout: 240_000 },
     async () => {
-      const { namespace, apps, core } = install;
+      const { namespace } = install;
+      const bucket = scenario.bucket.name;
       const running = await install.waitForStreamDeployment(NAME, isStable, 'the job left by scenario 5 is STABLE');
       const jobId = running.status!.jobStatus!.jobId!;
       patchSpec(install, NAME, { config: { 'kubernetes.operator.job.savepoint-on-deletion': 'true' } });
@@ -154,7 +140,7 @@ describe('scenario 5: process loss', () => {
         (sd) => isStable(sd) && sd.status?.jobStatus?.jobId === jobId,
         'the operator saw the setting (no restart: it is an operator setting)',
       );
-      const storedBefore = await savepointsInStorage(bucket.name, savepointsPrefix(NAME));
+      const storedBefore = await savepointsInStorage(bucket, savepointsPrefix(NAME));
 
       const deleting = Date.now();
       succeeded(
@@ -163,14 +149,14 @@ describe('scenario 5: process loss', () => {
       );
       timings.push(`delete with savepoint to resource gone ${since(deleting)}`);
       assert.equal(await install.streamDeployment(NAME), undefined);
-      const added = (await savepointsInStorage(bucket.name, savepointsPrefix(NAME))).filter(
+      const added = (await savepointsInStorage(bucket, savepointsPrefix(NAME))).filter(
         (p) => !storedBefore.includes(p),
       );
       assert.equal(added.length, 1, `one savepoint taken on deletion: ${JSON.stringify(added)}`);
       // The operator writes Events after its action; the last ones may land after the resource is gone.
       const stoppedWithSavepoint = (events: string[]) =>
         events.includes('Deleting: stopping the job with a savepoint before deletion') &&
-        events.some((e) => e.startsWith('SavepointCompleted:') && e.includes(`${bucket.name}/${added[0]}`));
+        events.some((e) => e.startsWith('SavepointCompleted:') && e.includes(`${bucket}/${added[0]}`));
       const events = await eventually(
         () => eventsOf(install, NAME),
         stoppedWithSavepoint,
@@ -182,23 +168,7 @@ describe('scenario 5: process loss', () => {
         `Events say the job was stopped with that savepoint:\n${events.join('\n')}`,
       );
 
-      const selector = `app.kubernetes.io/instance=${NAME}`;
-      await eventually(
-        async () => {
-          const [deployments, services, configMaps, pods] = await Promise.all([
-            apps.listNamespacedDeployment({ namespace, labelSelector: selector }),
-            core.listNamespacedService({ namespace, labelSelector: selector }),
-            core.listNamespacedConfigMap({ namespace, labelSelector: selector }),
-            core.listNamespacedPod({ namespace, labelSelector: selector }),
-          ]);
-          return [deployments, services, configMaps, pods].flatMap((l) =>
-            l.items.map((o: { kind?: string; metadata?: { name?: string } }) => o.metadata?.name),
-          );
-        },
-        (left) => left.length === 0,
-        'no Deployment, Service, ConfigMap or pod of the resource is left',
-        90_000,
-      );
+      await waitForChildrenGone(install, NAME);
       timings.push(`delete to children gone ${since(deleting)}`);
     },
   );

@@ -7,18 +7,17 @@
 // 3 TaskManagers through a savepoint, state intact. The output, read
 // read_committed, is checked against counts computed from the input.
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { kubectl, succeeded } from '../../scripts/testenv/index.ts';
 import {
   continuityProblems,
   discontinuities,
-  exactlyOnce,
   handoverGap,
   longestLatency,
   longestSilence,
   type CountRecord,
 } from './count-checks.ts';
-import { useCountingDeployment, type Feed } from './counting-deployment.ts';
+import { stableWithCheckpoint, useCountingDeployment } from './counting-deployment.ts';
 import type { StreamDeploymentObject } from './brook-install.ts';
 
 // In a describe: Node 20 runs a file's top-level before hooks concurrently, and the fixture's hooks build on each other.
@@ -27,7 +26,6 @@ describe('savepoint upgrade and rescale', () => {
   const RATE = 100; // input records per second
   const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-  let feed: Feed | undefined;
   /** What the scale test needs from the upgrade test: when the scale began, and the job before it. */
   const phases: {
     upgradeAt?: number;
@@ -37,15 +35,8 @@ describe('savepoint upgrade and rescale', () => {
     scaledFrom?: string;
   } = {};
 
-  after(async () => {
-    await feed?.stop().catch(() => {}); // a test that failed midway left it running
-  });
-
   const running = (sd: StreamDeploymentObject, jobId?: string) =>
     sd.status?.jobStatus?.state === 'RUNNING' && (jobId === undefined || sd.status.jobStatus.jobId === jobId);
-  const stableWithCheckpoint = (sd: StreamDeploymentObject) =>
-    sd.status?.lifecycleState === 'STABLE' &&
-    sd.status.jobStatus?.checkpointInfo?.lastCheckpoint?.jobId === sd.status.jobStatus?.jobId;
 
   async function podsOf(component: 'jobmanager' | 'taskmanager'): Promise<string[]> {
     const pods = await job.install.core.listNamespacedPod({
@@ -59,18 +50,15 @@ describe('savepoint upgrade and rescale', () => {
     'scenario 2: a changed arg upgrades through a savepoint: new pods restore it, counts carry on, output exactly once',
     { timeout: 300_000 },
     async () => {
-      feed = job.startFeed(RATE);
       const applied = Date.now();
-      job.apply({ label: 'v1', upgradeMode: 'savepoint' });
-      const first = await job.waitFor(stableWithCheckpoint, 'v1 is STABLE with a checkpoint', 180_000);
+      const first = await job.startStable({ label: 'v1', upgradeMode: 'savepoint' }, RATE);
       console.log(`e2e/scenarios/savepoint-upgrade: apply to STABLE ${seconds(Date.now() - applied)}`);
       const firstJob = first.status!.jobStatus!.jobId!;
       const oldPods = [...(await podsOf('jobmanager')), ...(await podsOf('taskmanager'))];
       assert.equal(oldPods.length, 3, `one JobManager and two TaskManagers: ${oldPods.join(', ')}`);
 
       const upgradeAt = (phases.upgradeAt = Date.now());
-      const args = (first.spec.job as { args: string[] }).args;
-      job.patch({ spec: { job: { args: [...args.slice(0, -1), 'v2'] } } });
+      job.patch({ job: { args: job.stream.args('v2') } });
       const upgraded = await job.waitFor(
         (sd) => running(sd) && sd.status?.jobStatus?.jobId !== firstJob,
         'the upgraded job runs',
@@ -127,7 +115,7 @@ describe('savepoint upgrade and rescale', () => {
     'scenario 10: kubectl scale rescales from 2 to 3 TaskManagers through a savepoint, counts carry on, output exactly once',
     { timeout: 300_000 },
     async () => {
-      assert.ok(phases.scaledFrom && feed, 'scenario 2 left the v2 job running with input flowing');
+      assert.ok(phases.scaledFrom && job.stream.flowing, 'scenario 2 left the v2 job running with input flowing');
       const before = (await job.install.streamDeployment(job.name))!;
       const savepointsBefore = before.status?.jobStatus?.savepointInfo?.history?.length ?? 0;
 
@@ -158,20 +146,8 @@ describe('savepoint upgrade and rescale', () => {
         `e2e/scenarios/savepoint-upgrade: rescale (kubectl scale to new job RUNNING) ${seconds(scaledRunning - phases.scaledAt)}`,
       );
 
-      const expected = await feed.stop();
-      feed = undefined;
-      const output = await job.readOutput(expected.length);
-      const report = exactlyOnce(expected, output);
+      const { expected, output } = await job.stopAndReadExactlyOnce();
       const written = (label: string) => output.filter((r) => r.label === label).length;
-      assert.deepEqual(
-        {
-          duplicates: report.duplicates.slice(0, 5),
-          missing: report.missing.slice(0, 5),
-          unexpected: report.unexpected.slice(0, 5),
-        },
-        { duplicates: [], missing: [], unexpected: [] },
-        `${expected.length} records in, ${output.length} out`,
-      );
       assert.ok(
         written('v1') > 0 && written('v2') > 0,
         `both versions wrote output (${written('v1')}, ${written('v2')})`,

@@ -8,29 +8,19 @@
 // seconds, and the history is cut to its maximum: the savepoints it drops are
 // deleted from the S3 bucket, as listing the bucket shows.
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
-import { continuityProblems, discontinuities, exactlyOnce, handoverGap } from './count-checks.ts';
-import { useCountingDeployment, type Feed } from './counting-deployment.ts';
-import type { StreamDeploymentObject } from './brook-install.ts';
+import { describe, test } from 'node:test';
+import { continuityProblems, discontinuities, handoverGap } from './count-checks.ts';
+import { stableWithCheckpoint, useCountingDeployment } from './counting-deployment.ts';
 import { eventually } from '../cluster/testing.ts';
 
 const RATE = 100; // input records per second
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const log = (line: string) => console.log(`e2e/scenarios/suspend-and-savepoints: ${line}`);
 
-const stableWithCheckpoint = (sd: StreamDeploymentObject) =>
-  sd.status?.lifecycleState === 'STABLE' &&
-  sd.status.jobStatus?.checkpointInfo?.lastCheckpoint?.jobId === sd.status.jobStatus?.jobId;
-
 // In a describe: Node 20 runs a file's top-level before hooks concurrently, and the fixture's hooks build on each other.
 describe('suspend, resume, manual and periodic savepoints', () => {
   const job = useCountingDeployment('e2e-suspend');
-  let feed: Feed | undefined;
   const seen: { jobId?: string; manual?: string; suspend?: string; suspendedFor?: number } = {};
-
-  after(async () => {
-    await feed?.stop().catch(() => {}); // a test that failed midway left it running
-  });
 
   async function podsLeft(): Promise<string[]> {
     const pods = await job.install.core.listNamespacedPod({
@@ -44,15 +34,13 @@ describe('suspend, resume, manual and periodic savepoints', () => {
     'scenario 4a: a new savepointTriggerNonce takes a savepoint of the running job, recorded in status and as a StreamSnapshot',
     { timeout: 300_000 },
     async () => {
-      feed = job.startFeed(RATE);
       const applied = Date.now();
-      job.apply({ label: 'v1', upgradeMode: 'savepoint' });
-      const stable = await job.waitFor(stableWithCheckpoint, 'v1 is STABLE with a checkpoint', 180_000);
+      const stable = await job.startStable({ label: 'v1', upgradeMode: 'savepoint' }, RATE);
       log(`apply to STABLE ${seconds(Date.now() - applied)}`);
       const jobId = stable.status!.jobStatus!.jobId!;
 
       const triggered = Date.now();
-      job.patch({ spec: { job: { savepointTriggerNonce: 1 } } });
+      job.patch({ job: { savepointTriggerNonce: 1 } });
       const done = await job.waitFor(
         (sd) =>
           sd.status?.jobStatus?.savepointInfo?.lastSavepoint?.triggerType === 'manual' &&
@@ -88,9 +76,9 @@ describe('suspend, resume, manual and periodic savepoints', () => {
     'scenario 4b: suspended stops the job with a savepoint and removes its pods; running resumes from it, counts carry on',
     { timeout: 300_000 },
     async () => {
-      assert.ok(seen.jobId && feed, 'scenario 4a left the v1 job running with input flowing');
+      assert.ok(seen.jobId && job.stream.flowing, 'scenario 4a left the v1 job running with input flowing');
       const suspendAt = Date.now();
-      job.patch({ spec: { job: { state: 'suspended' } } });
+      job.patch({ job: { state: 'suspended' } });
       const suspended = await job.waitFor(
         (sd) => sd.status?.lifecycleState === 'SUSPENDED' && sd.status.jobStatus?.state === 'SUSPENDED',
         'the job is SUSPENDED',
@@ -107,8 +95,7 @@ describe('suspend, resume, manual and periodic savepoints', () => {
       await eventually(podsLeft, (left) => left.length === 0, 'no pod of the job is left', 90_000);
 
       // An edit while suspended is kept for the resume, and starts nothing.
-      const args = (suspended.spec.job as { args: string[] }).args;
-      job.patch({ spec: { job: { args: [...args.slice(0, -1), 'v2'] } } });
+      job.patch({ job: { args: job.stream.args('v2') } });
       await job.waitFor(
         (sd) => sd.status?.observedGeneration === sd.metadata.generation,
         'the operator saw the edit',
@@ -119,7 +106,7 @@ describe('suspend, resume, manual and periodic savepoints', () => {
       assert.deepEqual(await podsLeft(), [], 'still no pods');
 
       const resumeAt = Date.now();
-      job.patch({ spec: { job: { state: 'running' } } });
+      job.patch({ job: { state: 'running' } });
       const resumed = await job.waitFor(
         (sd) => sd.status?.jobStatus?.state === 'RUNNING' && sd.status.jobStatus.jobId !== seen.jobId,
         'the resumed job runs',
@@ -144,14 +131,12 @@ describe('suspend, resume, manual and periodic savepoints', () => {
     'scenario 4c: periodic savepoints; the history keeps its maximum and the savepoints it drops are deleted from S3',
     { timeout: 300_000 },
     async () => {
-      assert.ok(seen.suspend && feed, 'scenario 4b left the resumed v2 job running with input flowing');
+      assert.ok(seen.suspend && job.stream.flowing, 'scenario 4b left the resumed v2 job running with input flowing');
       const periodicAt = Date.now();
       job.patch({
-        spec: {
-          config: {
-            'kubernetes.operator.periodic.savepoint.interval': '5s',
-            'kubernetes.operator.savepoint.history.max.count': '2',
-          },
+        config: {
+          'kubernetes.operator.periodic.savepoint.interval': '5s',
+          'kubernetes.operator.savepoint.history.max.count': '2',
         },
       });
       // The history is trimmed as it grows: collect every periodic savepoint it ever lists, and wait until the
@@ -201,19 +186,7 @@ describe('suspend, resume, manual and periodic savepoints', () => {
         60_000,
       );
 
-      const expected = await feed.stop();
-      feed = undefined;
-      const output = await job.readOutput(expected.length);
-      const report = exactlyOnce(expected, output);
-      assert.deepEqual(
-        {
-          duplicates: report.duplicates.slice(0, 5),
-          missing: report.missing.slice(0, 5),
-          unexpected: report.unexpected.slice(0, 5),
-        },
-        { duplicates: [], missing: [], unexpected: [] },
-        `${expected.length} records in, ${output.length} out`,
-      );
+      const { expected, output } = await job.stopAndReadExactlyOnce();
       assert.deepEqual(discontinuities(output, 'v1', 'v2'), [], 'every key carries on at its last count + 1');
       log(
         `${expected.length} records at ${RATE}/s; output gap across suspend and resume ` +

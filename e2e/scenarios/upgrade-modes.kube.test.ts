@@ -6,7 +6,7 @@
 // stays exactly once. Then a stateless upgrade starts the job with empty state:
 // it reads the input from the beginning again and counts from 1.
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   continuityProblems,
   discontinuities,
@@ -17,48 +17,32 @@ import {
   prefixProblems,
   type CountRecord,
 } from './count-checks.ts';
-import { useCountingDeployment, type Feed } from './counting-deployment.ts';
+import { stableWithCheckpoint, useCountingDeployment } from './counting-deployment.ts';
 import type { StreamDeploymentObject } from './brook-install.ts';
 
 const RATE = 100; // input records per second
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const log = (line: string) => console.log(`e2e/scenarios/upgrade-modes: ${line}`);
 
-const stableWithCheckpoint = (sd: StreamDeploymentObject) =>
-  sd.status?.lifecycleState === 'STABLE' &&
-  sd.status.jobStatus?.checkpointInfo?.lastCheckpoint?.jobId === sd.status.jobStatus?.jobId;
 const runningOtherThan = (jobId: string) => (sd: StreamDeploymentObject) =>
   sd.status?.jobStatus?.state === 'RUNNING' && sd.status.jobStatus.jobId !== jobId;
-
-/** The spec's args with the job's label (the last arg) replaced. */
-const relabelled = (sd: StreamDeploymentObject, label: string) => [
-  ...(sd.spec.job as { args: string[] }).args.slice(0, -1),
-  label,
-];
 
 // In a describe: Node 20 runs a file's top-level before hooks concurrently, and the fixture's hooks build on each other.
 describe('last-state and stateless upgrades', () => {
   const job = useCountingDeployment('e2e-modes');
-  let feed: Feed | undefined;
   const phases: { lastStateAt?: number; lastStateStable?: number; secondJob?: string } = {};
-
-  after(async () => {
-    await feed?.stop().catch(() => {}); // a test that failed midway left it running
-  });
 
   test(
     'scenario 3a: a last-state upgrade restores the newest checkpoint of the old job: counts carry on, no savepoint taken',
     { timeout: 300_000 },
     async () => {
-      feed = job.startFeed(RATE);
       const applied = Date.now();
-      job.apply({ label: 'v1', upgradeMode: 'last-state' });
-      const first = await job.waitFor(stableWithCheckpoint, 'v1 is STABLE with a checkpoint', 180_000);
+      const first = await job.startStable({ label: 'v1', upgradeMode: 'last-state' }, RATE);
       log(`apply to STABLE ${seconds(Date.now() - applied)}`);
       const firstJob = first.status!.jobStatus!.jobId!;
 
       phases.lastStateAt = Date.now();
-      job.patch({ spec: { job: { args: relabelled(first, 'v2') } } });
+      job.patch({ job: { args: job.stream.args('v2') } });
       const upgraded = await job.waitFor(runningOtherThan(firstJob), 'the upgraded job runs', 180_000);
       log(`last-state upgrade (spec change to new job RUNNING) ${seconds(Date.now() - phases.lastStateAt)}`);
       const restored = upgraded.status!.jobStatus!.restoredFrom;
@@ -88,10 +72,9 @@ describe('last-state and stateless upgrades', () => {
     'scenario 3b: a stateless upgrade starts with empty state: the input is read again from the start, counts from 1',
     { timeout: 300_000 },
     async () => {
-      assert.ok(phases.secondJob && feed, 'scenario 3a left the v2 job running with input flowing');
-      const before = (await job.install.streamDeployment(job.name))!;
+      assert.ok(phases.secondJob && job.stream.flowing, 'scenario 3a left the v2 job running with input flowing');
       const statelessAt = Date.now();
-      job.patch({ spec: { job: { upgradeMode: 'stateless', args: relabelled(before, 'v3') } } });
+      job.patch({ job: { upgradeMode: 'stateless', args: job.stream.args('v3') } });
       const upgraded = await job.waitFor(runningOtherThan(phases.secondJob), 'the stateless job runs', 180_000);
       log(`stateless upgrade (spec change to new job RUNNING) ${seconds(Date.now() - statelessAt)}`);
       assert.equal(upgraded.status!.jobStatus!.restoredFrom?.source, 'none');
@@ -103,8 +86,7 @@ describe('last-state and stateless upgrades', () => {
         120_000,
       );
 
-      const expected = await feed.stop();
-      feed = undefined;
+      const expected = await job.stream.stop();
       // v1 and v2 wrote part of the counts once each, v3 all of them again.
       const written = (o: CountRecord[], label: string) => o.filter((r) => r.label === label);
       // Everything v1 and v2 wrote was committed before v3 started: once that is known, so is the total.

@@ -10,7 +10,8 @@
 // before the readiness timeout; the output holds every count exactly once
 // throughout, as computed from the input alone. Last, the same entry with
 // rollback off ends FAILED with the entry's error in status and an Event, long
-// before the Deployment's 600 s progress deadline.
+// before the Deployment's 600 s progress deadline; and a JobManager pod that
+// names a missing Secret, which never starts at all, ends FAILED as quickly.
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -250,6 +251,51 @@ describe('scenario 6: a broken upgrade', () => {
       assert.ok(
         events.items.some((e) => e.type === 'Warning' && e.message?.includes('JobManager container')),
         `a Warning Event JobManagerCrashLoop: ${JSON.stringify(events.items.map((e) => [e.type, e.message]))}`,
+      );
+    },
+  );
+
+  test(
+    'a JobManager whose pod names a Secret that does not exist cannot start: FAILED at once with JobManagerCannotStart and the kubelet reason',
+    { timeout: 240_000 },
+    async () => {
+      const upgraded = Date.now();
+      // The container is never run, so it never restarts: no crash-loop count would ever be reached.
+      patchSpec(install, NAME, {
+        job: { entry: countJobEntry, args: stream.args('missing-secret') },
+        jobManager: {
+          podTemplate: {
+            spec: {
+              containers: [
+                {
+                  name: 'jobmanager',
+                  env: [{ name: 'API_TOKEN', valueFrom: { secretKeyRef: { name: 'absent-token', key: 'token' } } }],
+                },
+              ],
+            },
+          },
+        },
+      });
+      const failed = await install.waitForStreamDeployment(
+        NAME,
+        (sd) =>
+          sd.status?.lifecycleState === 'FAILED' && deployedSpec(sd)?.job.args.includes('missing-secret') === true,
+        'the resource is FAILED',
+        180_000,
+      );
+      timings.push(`JobManager that cannot start to FAILED ${since(upgraded)}`);
+      assert.equal(failed.status?.jobManagerDeploymentStatus, 'ERROR');
+      assert.equal(failed.status?.error?.reason, 'JobManagerCannotStart');
+      assert.match(
+        failed.status?.error?.message ?? '',
+        /JobManager container jobmanager of pod \S+ cannot start \(CreateContainerConfigError\): .*absent-token/,
+      );
+      const ready = failed.status?.conditions?.find((c) => c.type === 'Ready');
+      assert.deepEqual([ready?.status, ready?.reason], ['False', 'JobManagerCannotStart']);
+      const events = await eventsOf(install, NAME);
+      assert.ok(
+        events.some((e) => e.startsWith('JobManagerCannotStart:') && e.includes('absent-token')),
+        `an Event says why:\n${events.join('\n')}`,
       );
     },
   );

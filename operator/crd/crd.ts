@@ -66,20 +66,36 @@ function resourceSchema(kind: string, description: string, spec: OpenApiSchema, 
 
 const age: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
 
-export function streamDeploymentCrd(): CustomResourceDefinition {
+type Version = CustomResourceDefinition['spec']['versions'][number];
+
+/**
+ * A namespaced kind of the group, served and stored at one version: its other names follow from `kind`,
+ * and its printer columns end with Age.
+ */
+function resourceDefinition(resource: {
+  kind: string;
+  shortName: string;
+  description: string;
+  spec: OpenApiSchema;
+  status: OpenApiSchema;
+  subresources: Version['subresources'];
+  printerColumns: PrinterColumn[];
+}): CustomResourceDefinition {
+  const singular = resource.kind.toLowerCase();
+  const plural = `${singular}s`;
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
-    metadata: { name: `streamdeployments.${group}`, labels },
+    metadata: { name: `${plural}.${group}`, labels },
     spec: {
       group,
       scope: 'Namespaced',
       names: {
-        kind: 'StreamDeployment',
-        listKind: 'StreamDeploymentList',
-        plural: 'streamdeployments',
-        singular: 'streamdeployment',
-        shortNames: ['sdep'],
+        kind: resource.kind,
+        listKind: `${resource.kind}List`,
+        plural,
+        singular,
+        shortNames: [resource.shortName],
         categories: ['brook'],
       },
       versions: [
@@ -88,87 +104,68 @@ export function streamDeploymentCrd(): CustomResourceDefinition {
           served: true,
           storage: true,
           schema: {
-            openAPIV3Schema: resourceSchema(
-              'StreamDeployment',
-              'A streaming job run by the Brook operator: a JobManager and TaskManagers, upgraded through savepoints.',
-              openApiSchemaOf(streamDeploymentSpecSchema),
-              openApiSchemaOf(streamDeploymentStatusSchema),
-            ),
+            openAPIV3Schema: resourceSchema(resource.kind, resource.description, resource.spec, resource.status),
           },
-          subresources: {
-            status: {},
-            // HPA and `kubectl scale` change the TaskManager count; the operator rescales through a savepoint.
-            scale: {
-              specReplicasPath: '.spec.taskManager.replicas',
-              statusReplicasPath: '.status.taskManager.replicas',
-              labelSelectorPath: '.status.taskManager.labelSelector',
-            },
-          },
-          additionalPrinterColumns: [
-            {
-              name: 'Job Status',
-              type: 'string',
-              jsonPath: '.status.jobStatus.state',
-              description: 'State of the job',
-            },
-            {
-              name: 'Lifecycle State',
-              type: 'string',
-              jsonPath: '.status.lifecycleState',
-              description: 'Lifecycle state of the deployment',
-            },
-            { name: 'TaskManagers', type: 'integer', jsonPath: '.spec.taskManager.replicas', priority: 1 },
-            { name: 'Upgrade Mode', type: 'string', jsonPath: '.spec.job.upgradeMode', priority: 1 },
-            { name: 'Job Id', type: 'string', jsonPath: '.status.jobStatus.jobId', priority: 1 },
-            age,
-          ],
+          subresources: resource.subresources,
+          additionalPrinterColumns: [...resource.printerColumns, age],
         },
       ],
     },
   };
 }
 
-export function streamSnapshotCrd(): CustomResourceDefinition {
-  return {
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    metadata: { name: `streamsnapshots.${group}`, labels },
-    spec: {
-      group,
-      scope: 'Namespaced',
-      names: {
-        kind: 'StreamSnapshot',
-        listKind: 'StreamSnapshotList',
-        plural: 'streamsnapshots',
-        singular: 'streamsnapshot',
-        shortNames: ['ssnap'],
-        categories: ['brook'],
+export function streamDeploymentCrd(): CustomResourceDefinition {
+  return resourceDefinition({
+    kind: 'StreamDeployment',
+    shortName: 'sdep',
+    description:
+      'A streaming job run by the Brook operator: a JobManager and TaskManagers, upgraded through savepoints.',
+    spec: openApiSchemaOf(streamDeploymentSpecSchema),
+    status: openApiSchemaOf(streamDeploymentStatusSchema),
+    subresources: {
+      status: {},
+      // HPA and `kubectl scale` change the TaskManager count; the operator rescales through a savepoint.
+      scale: {
+        specReplicasPath: '.spec.taskManager.replicas',
+        statusReplicasPath: '.status.taskManager.replicas',
+        labelSelectorPath: '.status.taskManager.labelSelector',
       },
-      versions: [
-        {
-          name: version,
-          served: true,
-          storage: true,
-          schema: {
-            openAPIV3Schema: resourceSchema(
-              'StreamSnapshot',
-              "A savepoint of a StreamDeployment's job, taken manually, periodically or for an upgrade.",
-              openApiSchemaOf(streamSnapshotSpecSchema),
-              openApiSchemaOf(streamSnapshotStatusSchema),
-            ),
-          },
-          subresources: { status: {} },
-          additionalPrinterColumns: [
-            { name: 'Deployment', type: 'string', jsonPath: '.spec.deploymentName' },
-            { name: 'Trigger', type: 'string', jsonPath: '.spec.triggerType' },
-            { name: 'State', type: 'string', jsonPath: '.status.state' },
-            { name: 'Path', type: 'string', jsonPath: '.status.path', priority: 1 },
-            age,
-          ],
-        },
-      ],
     },
-  };
+    printerColumns: [
+      {
+        name: 'Job Status',
+        type: 'string',
+        jsonPath: '.status.jobStatus.state',
+        description: 'State of the job',
+      },
+      {
+        name: 'Lifecycle State',
+        type: 'string',
+        jsonPath: '.status.lifecycleState',
+        description: 'Lifecycle state of the deployment',
+      },
+      { name: 'TaskManagers', type: 'integer', jsonPath: '.spec.taskManager.replicas', priority: 1 },
+      { name: 'Upgrade Mode', type: 'string', jsonPath: '.spec.job.upgradeMode', priority: 1 },
+      { name: 'Job Id', type: 'string', jsonPath: '.status.jobStatus.jobId', priority: 1 },
+    ],
+  });
+}
+
+export function streamSnapshotCrd(): CustomResourceDefinition {
+  return resourceDefinition({
+    kind: 'StreamSnapshot',
+    shortName: 'ssnap',
+    description: "A savepoint of a StreamDeployment's job, taken manually, periodically or for an upgrade.",
+    spec: openApiSchemaOf(streamSnapshotSpecSchema),
+    status: openApiSchemaOf(streamSnapshotStatusSchema),
+    subresources: { status: {} },
+    printerColumns: [
+      { name: 'Deployment', type: 'string', jsonPath: '.spec.deploymentName' },
+      { name: 'Trigger', type: 'string', jsonPath: '.spec.triggerType' },
+      { name: 'State', type: 'string', jsonPath: '.status.state' },
+      { name: 'Path', type: 'string', jsonPath: '.status.path', priority: 1 },
+    ],
+  });
 }
 
 export const crds = [streamDeploymentCrd, streamSnapshotCrd];

@@ -2,6 +2,7 @@
 // operator's write-ahead log: every step of an upgrade, suspension, restart or
 // rollback is recorded here (with the state to restore) before it is acted on.
 import { z } from 'zod';
+import { allJobStates } from '../../runtime/cluster/jobs-backend.ts';
 
 export const lifecycleStates = [
   'CREATED',
@@ -16,20 +17,8 @@ export const lifecycleStates = [
 ] as const;
 export type LifecycleState = (typeof lifecycleStates)[number];
 
-/** Flink's job states, plus RECONCILING (not known yet) and SUSPENDED (torn down on purpose). */
-export const jobStates = [
-  'INITIALIZING',
-  'CREATED',
-  'RUNNING',
-  'FAILING',
-  'FAILED',
-  'CANCELLING',
-  'CANCELED',
-  'FINISHED',
-  'RESTARTING',
-  'SUSPENDED',
-  'RECONCILING',
-] as const;
+/** Flink's job states, in its order; here RECONCILING means not known yet, SUSPENDED torn down on purpose. */
+export const jobStates = allJobStates;
 export type JobState = (typeof jobStates)[number];
 
 export const snapshotTriggerTypes = ['manual', 'periodic', 'upgrade'] as const;

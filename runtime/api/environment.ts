@@ -10,10 +10,8 @@ import {
 } from '../checkpoint/coordinator.ts';
 import type { MetricsRegistry } from '../metrics/registry.ts';
 import { openCheckpointStorage, type CheckpointStorage, type S3StorageOptions } from '../checkpoint/storage.ts';
-import { readMetadata } from '../checkpoint/metadata.ts';
 import { observeCheckpointStorage, type CheckpointObserver } from '../checkpoint/observed-storage.ts';
-import { planRestore, type RestorePlan } from '../checkpoint/restore-plan.ts';
-import { splitDirectoryUri, type JobControl } from '../execution/job-control.ts';
+import type { JobControl } from '../execution/job-control.ts';
 import { defaultConfiguration, type Configuration } from '../config/configuration.ts';
 import type { RestartStrategy } from '../recovery/restart-strategy.ts';
 import { collectionSource } from '../connectors/collection-source.ts';
@@ -23,6 +21,7 @@ import {
   JobCancelledError,
   latestRestorePlan,
   runOnMiniCluster,
+  savepointRestorePlan,
   type JobExecutionResult,
 } from '../execution/mini-cluster.ts';
 import { clearJobEnded, firstFreeCheckpointId, jobEnding, markJobEnded } from '../checkpoint/job-ending.ts';
@@ -270,12 +269,7 @@ export class StreamEnvironment {
     const openStorage = async (uri: string) =>
       observed(await openCheckpointStorage(uri, this.checkpointStorageOptions));
     const restore = options.fromSavepoint
-      ? await this.planSavepointRestore(
-          options.fromSavepoint,
-          graph,
-          options.allowNonRestoredState ?? false,
-          openStorage,
-        )
+      ? await savepointRestorePlan(options.fromSavepoint, graph, options.allowNonRestoredState ?? false, openStorage)
       : undefined;
     const jobId = options.jobId ?? options.runId ?? randomUUID().replaceAll('-', '');
     const log = (options.log ?? rootLogger()).child({ jobId, jobName: graph.jobName });
@@ -346,21 +340,5 @@ export class StreamEnvironment {
       }
       throw error;
     }
-  }
-
-  private async planSavepointRestore(
-    uri: string,
-    graph: JobGraph,
-    allowNonRestoredState: boolean,
-    openStorage: (uri: string) => Promise<CheckpointStorage>,
-  ): Promise<RestorePlan> {
-    const { parent, name } = splitDirectoryUri(uri);
-    const storage = await openStorage(parent);
-    const metadata = await readMetadata(storage, name);
-    return planRestore(storage, name, metadata, {
-      uids: graph.nodes.map((n) => n.uid),
-      maxParallelism: graph.maxParallelism,
-      allowNonRestoredState,
-    });
   }
 }

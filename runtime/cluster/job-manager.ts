@@ -6,14 +6,17 @@
 // JobManager that starts again resumes from the newest checkpoint in storage.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { openCheckpointStorage, type CheckpointStorage } from '../checkpoint/storage.ts';
-import { readMetadata } from '../checkpoint/metadata.ts';
+import { openCheckpointStorage } from '../checkpoint/storage.ts';
 import { jobEnding, markJobEnded, type JobEnding } from '../checkpoint/job-ending.ts';
-import { planRestore, type RestorePlan } from '../checkpoint/restore-plan.ts';
+import type { RestorePlan } from '../checkpoint/restore-plan.ts';
 import type { BrookConfig } from '../config/schema.ts';
-import { JobControl, splitDirectoryUri } from '../execution/job-control.ts';
-import { JobCancelledError, JobExecutionError, latestRestorePlan } from '../execution/mini-cluster.ts';
-import type { JobGraph } from '../graph/job-graph.ts';
+import { JobControl } from '../execution/job-control.ts';
+import {
+  JobCancelledError,
+  JobExecutionError,
+  latestRestorePlan,
+  savepointRestorePlan,
+} from '../execution/mini-cluster.ts';
 import type { Address } from '../network/data-exchange.ts';
 import { decideRestart, initialRestartState } from '../recovery/restart-strategy.ts';
 import { DistributedAttempt, type AttemptMessages } from './distributed-attempt.ts';
@@ -194,7 +197,7 @@ export class JobManager {
       );
     let savepoint: RestorePlan | undefined;
     if (!restore && job.settings.restore.path) {
-      savepoint = await this.planSavepoint(job.settings.restore.path, graph, allowNonRestoredState, openStorage);
+      savepoint = await savepointRestorePlan(job.settings.restore.path, graph, allowNonRestoredState, openStorage);
       restore = savepoint;
       logger('checkpoint', this.logContext).info(
         { location: restore.location },
@@ -304,21 +307,6 @@ export class JobManager {
       await sleep(decision.delayMs);
       restore = (checkpointing && (await latestRestorePlan(graph, { checkpointing }, ownCheckpointsFrom))) ?? restore;
     }
-  }
-
-  private async planSavepoint(
-    uri: string,
-    graph: JobGraph,
-    allowNonRestoredState: boolean,
-    openStorage: (uri: string) => Promise<CheckpointStorage>,
-  ): Promise<RestorePlan> {
-    const { parent, name } = splitDirectoryUri(uri);
-    const storage = await openStorage(parent);
-    return planRestore(storage, name, await readMetadata(storage, name), {
-      uids: graph.nodes.map((n) => n.uid),
-      maxParallelism: graph.maxParallelism,
-      allowNonRestoredState,
-    });
   }
 }
 

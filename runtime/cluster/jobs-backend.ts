@@ -18,6 +18,21 @@ export const jobStates = [
 
 export type JobState = (typeof jobStates)[number];
 
+/** Every state of Flink's JobStatus, in its order (a backend reports only `jobStates`). */
+export const allJobStates = [
+  'INITIALIZING',
+  'CREATED',
+  'RUNNING',
+  'FAILING',
+  'FAILED',
+  'CANCELLING',
+  'CANCELED',
+  'FINISHED',
+  'RESTARTING',
+  'SUSPENDED',
+  'RECONCILING',
+] as const;
+
 export const terminalJobStates: ReadonlySet<JobState> = new Set(['FAILED', 'CANCELED', 'FINISHED', 'SUSPENDED']);
 
 export interface VertexInfo {

@@ -2,6 +2,7 @@
 // type, default and meaning (docs/configuration.md's reference is generated
 // from the descriptions here). Types are inferred from it.
 import { z } from 'zod';
+import { checkRedisTarget } from '../connectors/redis/options.ts';
 import { restartStrategyDefaults } from '../recovery/restart-strategy.ts';
 import { duration, size } from './durations.ts';
 import { decimal, flag, integer, logLevel, port, storageUri, tls } from './primitives.ts';
@@ -195,14 +196,7 @@ const redis = z
     tls: tls().optional().describe('TLS to Redis: true, or an object'),
   })
   .strict()
-  .superRefine((o, ctx) => {
-    if (o.url === undefined && o.host === undefined)
-      ctx.addIssue({ code: 'custom', path: ['url'], message: 'give either url or host (with port)' });
-    if (o.url !== undefined)
-      for (const field of ['host', 'port', 'username', 'password', 'db'] as const)
-        if (o[field] !== undefined)
-          ctx.addIssue({ code: 'custom', path: [field], message: 'give either url or host/port/..., not both' });
-  });
+  .superRefine(checkRedisTarget);
 
 const metrics = z
   .object({

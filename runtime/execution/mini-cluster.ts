@@ -21,6 +21,7 @@ import {
 import type { MetricsRegistry } from '../metrics/registry.ts';
 import type { JobControl } from './job-control.ts';
 import { splitDirectoryUri } from './job-control.ts';
+import { readMetadata } from '../checkpoint/metadata.ts';
 import { chooseCheckpointToRestore } from '../checkpoint/restore-selection.ts';
 import { planRestore, type RestorePlan } from '../checkpoint/restore-plan.ts';
 import type { CheckpointStorage } from '../checkpoint/storage.ts';
@@ -150,11 +151,7 @@ export async function latestRestorePlan(
 ): Promise<RestorePlan | undefined> {
   const checkpointing = options.checkpointing;
   if (!checkpointing) return undefined;
-  const job = {
-    uids: graph.nodes.map((n) => n.uid),
-    maxParallelism: graph.maxParallelism,
-    allowNonRestoredState: false,
-  };
+  const job = restoringJob(graph, false);
   let plan: RestorePlan | undefined;
   await chooseCheckpointToRestore(
     checkpointing.storage,
@@ -165,6 +162,23 @@ export async function latestRestorePlan(
     minCheckpointId,
   );
   return plan;
+}
+
+/** The plan for the savepoint (or retained checkpoint) directory at `uri`, opened with `openStorage`. */
+export async function savepointRestorePlan(
+  uri: string,
+  graph: JobGraph,
+  allowNonRestoredState: boolean,
+  openStorage: (uri: string) => Promise<CheckpointStorage>,
+): Promise<RestorePlan> {
+  const { parent, name } = splitDirectoryUri(uri);
+  const storage = await openStorage(parent);
+  return planRestore(storage, name, await readMetadata(storage, name), restoringJob(graph, allowNonRestoredState));
+}
+
+/** What a restore checks state against: the job's operators and its maxParallelism. */
+function restoringJob(graph: JobGraph, allowNonRestoredState: boolean) {
+  return { uids: graph.nodes.map((n) => n.uid), maxParallelism: graph.maxParallelism, allowNonRestoredState };
 }
 
 interface AttemptOutcome {

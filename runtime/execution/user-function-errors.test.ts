@@ -118,17 +118,17 @@ test('a processing-time timer that throws names the operator and the key of the 
   });
 });
 
-test('a failing processBroadcastElement is not blamed on the key of an earlier keyed record', async () => {
+/**
+ * Runs `fn` as 'apply-rules' on a keyed stream connected with a broadcast stream: sends the keyed
+ * record 'user-1', waits until `processed` counts it, then sends the broadcast element `rule`.
+ */
+async function keyedThenBroadcast(
+  jobName: string,
+  fn: KeyedBroadcastProcessFunction<string, string, string, never>,
+  processed: { count: number },
+  rule: string,
+) {
   const rulesDescriptor = mapState<string, number>('rules');
-  const processed = { count: 0 };
-  const fn: KeyedBroadcastProcessFunction<string, string, string, never> = {
-    processElement() {
-      processed.count++;
-    },
-    processBroadcastElement(rule) {
-      throw new TypeError(`rule ${rule} is malformed`);
-    },
-  };
   const env = new StreamEnvironment();
   const events = queueSource<string>();
   const rules = queueSource<string>();
@@ -139,11 +139,24 @@ test('a failing processBroadcastElement is not blamed on the key of an earlier k
     .process(fn)
     .name('apply-rules')
     .collect();
-  const job = env.execute('broadcast-failure');
+  const job = env.execute(jobName);
   events.push('user-1');
   await waitUntil(() => processed.count === 1, 'the keyed record is processed');
-  rules.push('max<');
-  await assert.rejects(job, (error: unknown) => {
+  rules.push(rule);
+  return job;
+}
+
+test('a failing processBroadcastElement is not blamed on the key of an earlier keyed record', async () => {
+  const processed = { count: 0 };
+  const fn: KeyedBroadcastProcessFunction<string, string, string, never> = {
+    processElement() {
+      processed.count++;
+    },
+    processBroadcastElement(rule) {
+      throw new TypeError(`rule ${rule} is malformed`);
+    },
+  };
+  await assert.rejects(keyedThenBroadcast('broadcast-failure', fn, processed, 'max<'), (error: unknown) => {
     const failure = userFailure(error);
     assert.equal(failure.key, undefined);
     assert.match(failure.message, /^operator 'apply-rules' failed on record 'max<': rule max< is malformed$/);
@@ -152,7 +165,6 @@ test('a failing processBroadcastElement is not blamed on the key of an earlier k
 });
 
 test('keyed state used in processBroadcastElement fails with BROOK_NO_CURRENT_KEY instead of using the last key', async () => {
-  const rulesDescriptor = mapState<string, number>('rules');
   const processed = { count: 0 };
   const fn: KeyedBroadcastProcessFunction<string, string, string, never> & { seen?: ValueState<number> } = {
     open(ctx) {
@@ -166,21 +178,7 @@ test('keyed state used in processBroadcastElement fails with BROOK_NO_CURRENT_KE
       this.seen!.update(2);
     },
   };
-  const env = new StreamEnvironment();
-  const events = queueSource<string>();
-  const rules = queueSource<string>();
-  env
-    .fromSource(events.source)
-    .keyBy((e) => e)
-    .connect(env.fromSource(rules.source).broadcast(rulesDescriptor))
-    .process(fn)
-    .name('apply-rules')
-    .collect();
-  const job = env.execute('broadcast-keyed-state');
-  events.push('user-1');
-  await waitUntil(() => processed.count === 1, 'the keyed record is processed');
-  rules.push('rule');
-  await assert.rejects(job, (error: unknown) => {
+  await assert.rejects(keyedThenBroadcast('broadcast-keyed-state', fn, processed, 'rule'), (error: unknown) => {
     const failure = userFailure(error);
     assert.equal((failure.cause as { code?: string }).code, 'BROOK_NO_CURRENT_KEY');
     assert.match(failure.message, /no current key \(such as processBroadcastElement\)/);

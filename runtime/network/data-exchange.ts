@@ -26,6 +26,21 @@ export interface Address {
 
 const describe = (socket: Socket) => `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
 
+/** A 'data' listener handing each frame of `socket` to `onFrame`; a malformed stream destroys the socket. */
+function frameReader(socket: Socket, onFrame: (frame: Frame) => void): (chunk: Buffer) => void {
+  const decoder = new FrameDecoder();
+  return (chunk) => {
+    let frames: Frame[];
+    try {
+      frames = decoder.push(chunk);
+    } catch (error) {
+      socket.destroy(error as Error);
+      return;
+    }
+    for (const frame of frames) onFrame(frame);
+  };
+}
+
 /** The consuming end: items arrive from the network; each one taken returns a credit. */
 export class RemoteInputChannel implements InputChannel {
   private readonly queue: ChannelItem[] = [];
@@ -261,18 +276,8 @@ export class DataExchange {
   }
 
   private serve(socket: Socket, initial: Buffer): void {
-    const decoder = new FrameDecoder();
     const bound = new Set<RemoteInputChannel>();
-    const onData = (chunk: Buffer) => {
-      let frames: Frame[];
-      try {
-        frames = decoder.push(chunk);
-      } catch (error) {
-        socket.destroy(error as Error);
-        return;
-      }
-      for (const frame of frames) this.onProducerFrame(socket, frame, bound);
-    };
+    const onData = frameReader(socket, (frame) => this.onProducerFrame(socket, frame, bound));
     socket.on('data', onData);
     const lost = (reason: string) => {
       if (this.accepted.delete(socket))
@@ -310,19 +315,9 @@ export class DataExchange {
         const socket = connect({ host: address.host, port: address.port });
         socket.setNoDelay(true);
         const outputs = new Map<string, RemoteOutputChannel>();
-        const decoder = new FrameDecoder();
-        const onData = (chunk: Buffer) => {
-          let frames: Frame[];
-          try {
-            frames = decoder.push(chunk);
-          } catch (error) {
-            socket.destroy(error as Error);
-            return;
-          }
-          for (const frame of frames) {
-            if (frame.type === FrameType.CREDIT) outputs.get(frame.channel)?.addCredits(frame.payload.readUInt32BE(0));
-          }
-        };
+        const onData = frameReader(socket, (frame) => {
+          if (frame.type === FrameType.CREDIT) outputs.get(frame.channel)?.addCredits(frame.payload.readUInt32BE(0));
+        });
         socket.once('connect', () => {
           authenticateToServer(socket, this.secret, `TaskManager ${key}`).then(
             (initial) => {

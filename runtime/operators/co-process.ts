@@ -70,26 +70,54 @@ export class KeyedCoProcessOperator extends KeyedFunctionOperator<
   }
 }
 
-/** The two broadcast contexts of an operator: read-only for the regular side, writable for the broadcast side. */
-function broadcastContexts(
-  operator: {
-    emitSide(tag: OutputTag<unknown>, value: unknown): void;
-    timestamp(): number;
-    now(): number;
-    watermark(): number;
-  },
-  store: BroadcastStateStore,
-): { readOnly: ReadOnlyBroadcastContext; writable: BroadcastContext } {
-  const common = {
-    timestamp: () => timestampOrUndefined(operator.timestamp()),
-    output: <X>(tag: OutputTag<X>, value: X) => operator.emitSide(tag, value),
-    currentProcessingTime: () => operator.now(),
-    currentWatermark: () => operator.watermark(),
-  };
-  return {
-    readOnly: { ...common, getBroadcastState: <K, V>(d: MapStateDescriptor<K, V>) => store.readOnly<K, V>(d.name) },
-    writable: { ...common, getBroadcastState: <K, V>(d: MapStateDescriptor<K, V>) => store.get<K, V>(d.name) },
-  };
+/** What an operator's broadcast contexts read from it. */
+interface BroadcastOwner {
+  emitSide(tag: OutputTag<unknown>, value: unknown): void;
+  timestamp(): number;
+  now(): number;
+  watermark(): number;
+}
+
+/**
+ * The broadcast states of a broadcast operator, kept in its operator state across checkpoints,
+ * and the two contexts over them: read-only for the regular side, writable for the broadcast side.
+ */
+class OperatorBroadcastState {
+  private readonly store = new BroadcastStateStore();
+  readonly readOnly: ReadOnlyBroadcastContext;
+  readonly writable: BroadcastContext;
+
+  constructor(operator: BroadcastOwner) {
+    const common = {
+      timestamp: () => timestampOrUndefined(operator.timestamp()),
+      output: <X>(tag: OutputTag<X>, value: X) => operator.emitSide(tag, value),
+      currentProcessingTime: () => operator.now(),
+      currentWatermark: () => operator.watermark(),
+    };
+    this.readOnly = {
+      ...common,
+      getBroadcastState: <K, V>(d: MapStateDescriptor<K, V>) => this.store.readOnly<K, V>(d.name),
+    };
+    this.writable = {
+      ...common,
+      getBroadcastState: <K, V>(d: MapStateDescriptor<K, V>) => this.store.get<K, V>(d.name),
+    };
+  }
+
+  /** The descriptors given to broadcast(...): the only states that exist. */
+  declare(names: string[]): void {
+    this.store.declare(names);
+  }
+
+  /** Adds the broadcast states to the operator's snapshot. */
+  snapshotInto(snapshot: OperatorSnapshot): OperatorSnapshot {
+    snapshot.operator.broadcast = this.store.snapshot();
+    return snapshot;
+  }
+
+  restore(restore: OperatorRestore): void {
+    this.store.restore(restore.operator.broadcast);
+  }
 }
 
 /** Non-keyed stream connected with a broadcast stream (input 2). */
@@ -97,42 +125,36 @@ export class BroadcastProcessOperator extends UserFunctionOperator<
   BroadcastProcessFunction<unknown, unknown, unknown>
 > {
   private readonly collector = new TimestampedCollector<unknown>(this);
-  private readonly store = new BroadcastStateStore();
   private currentTimestamp = NO_TIMESTAMP;
-  private readonly contexts = broadcastContexts(
-    {
-      emitSide: (tag, value) => this.output.collectSide(tag, value, this.currentTimestamp),
-      timestamp: () => this.currentTimestamp,
-      now: () => this.setupInfo.clock.now(),
-      watermark: () => this.currentWatermark,
-    },
-    this.store,
-  );
+  private readonly broadcast = new OperatorBroadcastState({
+    emitSide: (tag, value) => this.output.collectSide(tag, value, this.currentTimestamp),
+    timestamp: () => this.currentTimestamp,
+    now: () => this.setupInfo.clock.now(),
+    watermark: () => this.currentWatermark,
+  });
 
   constructor(fn: BroadcastProcessFunction<unknown, unknown, unknown>, declared: string[]) {
     super(fn);
-    this.store.declare(declared);
+    this.broadcast.declare(declared);
   }
 
   override snapshotState(checkpointId: number): OperatorSnapshot {
-    const snapshot = super.snapshotState(checkpointId);
-    snapshot.operator.broadcast = this.store.snapshot();
-    return snapshot;
+    return this.broadcast.snapshotInto(super.snapshotState(checkpointId));
   }
 
   override restoreState(restore: OperatorRestore): void {
     super.restoreState(restore);
-    this.store.restore(restore.operator.broadcast);
+    this.broadcast.restore(restore);
   }
 
   processElement(value: unknown, timestamp: number): void {
     this.currentTimestamp = this.collector.timestamp = timestamp;
-    this.fn.processElement(value, this.contexts.readOnly, this.collector);
+    this.fn.processElement(value, this.broadcast.readOnly, this.collector);
   }
 
   override processElement2(value: unknown, timestamp: number): void {
     this.currentTimestamp = this.collector.timestamp = timestamp;
-    this.fn.processBroadcastElement(value, this.contexts.writable, this.collector);
+    this.fn.processBroadcastElement(value, this.broadcast.writable, this.collector);
   }
 }
 
@@ -140,24 +162,20 @@ export class BroadcastProcessOperator extends UserFunctionOperator<
 export class KeyedBroadcastProcessOperator extends KeyedFunctionOperator<
   KeyedBroadcastProcessFunction<Key, unknown, unknown, unknown>
 > {
-  private readonly store = new BroadcastStateStore();
-  private readonly contexts = broadcastContexts(
-    {
-      emitSide: (tag, value) => this.output.collectSide(tag, value, this.currentTimestamp),
-      timestamp: () => this.currentTimestamp,
-      now: () => this.setupInfo.clock.now(),
-      watermark: () => this.currentWatermark,
-    },
-    this.store,
-  );
+  private readonly broadcast = new OperatorBroadcastState({
+    emitSide: (tag, value) => this.output.collectSide(tag, value, this.currentTimestamp),
+    timestamp: () => this.currentTimestamp,
+    now: () => this.setupInfo.clock.now(),
+    watermark: () => this.currentWatermark,
+  });
   private readonly elementContext = {
-    ...this.contexts.readOnly,
+    ...this.broadcast.readOnly,
     getCurrentKey: () => this.backend.getCurrentKey(),
     timerService: () => this.userTimerService(),
   };
-  private readonly timerContext = { ...this.keyedContext, ...this.contexts.readOnly };
+  private readonly timerContext = { ...this.keyedContext, ...this.broadcast.readOnly };
   private readonly broadcastSideContext: KeyedBroadcastContext = {
-    ...this.contexts.writable,
+    ...this.broadcast.writable,
     applyToKeyedState: <S>(descriptor: AnyStateDescriptor & { __state?: S }, fn: (key: Key, state: S) => void) =>
       this.backend.applyToAllKeys(descriptor, fn as (key: Key, state: unknown) => void),
   };
@@ -168,18 +186,16 @@ export class KeyedBroadcastProcessOperator extends KeyedFunctionOperator<
     declared: string[],
   ) {
     super(fn, keySelector);
-    this.store.declare(declared);
+    this.broadcast.declare(declared);
   }
 
   override snapshotState(checkpointId: number): OperatorSnapshot {
-    const snapshot = super.snapshotState(checkpointId);
-    snapshot.operator.broadcast = this.store.snapshot();
-    return snapshot;
+    return this.broadcast.snapshotInto(super.snapshotState(checkpointId));
   }
 
   override restoreState(restore: OperatorRestore): void {
     super.restoreState(restore);
-    this.store.restore(restore.operator.broadcast);
+    this.broadcast.restore(restore);
   }
 
   processElement(value: unknown, timestamp: number): void {

@@ -2,7 +2,7 @@
 // MultipleJobsDetails, JobDetailsInfo with its plan, JobExceptionsInfoWithHistory),
 // computed purely from what a backend reports.
 import type { SubtaskSample } from '../figures-store.ts';
-import type { ExceptionRecord, JobInfo, JobState } from '../jobs-backend.ts';
+import { allJobStates, type ExceptionRecord, type JobInfo, type JobState } from '../jobs-backend.ts';
 import { samplesOf, subtaskState, vertexMetrics } from './vertex-views.ts';
 
 /** Flink's ExecutionState names, in Flink's order. */
@@ -19,20 +19,6 @@ const executionStates = [
   'INITIALIZING',
 ] as const;
 type ExecutionState = (typeof executionStates)[number];
-
-const allJobStates: readonly string[] = [
-  'INITIALIZING',
-  'CREATED',
-  'RUNNING',
-  'FAILING',
-  'FAILED',
-  'CANCELLING',
-  'CANCELED',
-  'FINISHED',
-  'RESTARTING',
-  'SUSPENDED',
-  'RECONCILING',
-];
 
 /**
  * The state of a job's tasks, derived from the job's: a backend reports job

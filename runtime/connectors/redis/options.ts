@@ -15,6 +15,29 @@ const tls = z.union([
     .strict(),
 ]);
 
+/** Where Redis is: a URL, or a host with port, user, password and database. */
+interface RedisTarget {
+  url?: string;
+  host?: string;
+  port?: number;
+  username?: string;
+  password?: string;
+  db?: number;
+}
+
+/**
+ * Refines a schema holding a Redis target (these options, the configuration's `redis` section):
+ * it is given by url or by host, and not both ways.
+ */
+export function checkRedisTarget(o: RedisTarget, ctx: z.RefinementCtx): void {
+  if (o.url === undefined && o.host === undefined)
+    ctx.addIssue({ code: 'custom', path: ['url'], message: 'give either url or host (with port)' });
+  if (o.url !== undefined)
+    for (const field of ['host', 'port', 'username', 'password', 'db'] as const)
+      if (o[field] !== undefined)
+        ctx.addIssue({ code: 'custom', path: [field], message: 'give either url or host/port/..., not both' });
+}
+
 export const redisSinkOptionsSchema = z
   .object({
     /** Names the sink in errors (default `redis`). */
@@ -57,14 +80,7 @@ export const redisSinkOptionsSchema = z
     allowNonIdempotentCommands: z.boolean().default(false),
   })
   .strict()
-  .superRefine((o, ctx) => {
-    if (o.url === undefined && o.host === undefined)
-      ctx.addIssue({ code: 'custom', path: ['url'], message: 'give either url or host (with port)' });
-    if (o.url !== undefined)
-      for (const field of ['host', 'port', 'username', 'password', 'db'] as const)
-        if (o[field] !== undefined)
-          ctx.addIssue({ code: 'custom', path: [field], message: 'give either url or host/port/..., not both' });
-  });
+  .superRefine(checkRedisTarget);
 
 export type RedisSinkConfig = z.input<typeof redisSinkOptionsSchema>;
 export type ParsedRedisSinkConfig = z.output<typeof redisSinkOptionsSchema>;

@@ -7,9 +7,10 @@
 //   node --import tsx bench/distributed.ts [--records N] [--rate N] [--latency-seconds N]
 //     [--scenarios throughput,latency,recovery] [--cpu-prof DIR]
 //
-// The throughput scenario runs the TaskManagers with the default codec (msgpack) and with node:v8.
+// The throughput scenario runs the TaskManagers with the default codec (msgpack), with node:v8, and with
+// a cluster secret (every connection authenticated and TLS-encrypted, as the operator deploys jobs).
 // --cpu-prof DIR writes a CPU profile of each TaskManager of the default-codec run to DIR (<pid>.cpuprofile).
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -115,7 +116,12 @@ async function withDir<T>(run: (dir: string) => Promise<T>): Promise<T> {
 }
 
 /** The job on a JobManager and two TaskManagers; CPU is the TaskManagers' from registration to FINISHED. */
-function taskManagersThroughput(records: number, codec: 'msgpack' | 'v8', cpuProfDir?: string): Promise<Throughput> {
+function taskManagersThroughput(
+  records: number,
+  codec: 'msgpack' | 'v8',
+  options: { cpuProfDir?: string; secret?: string } = {},
+): Promise<Throughput> {
+  const { cpuProfDir, secret } = options;
   return withDir(async (dir) => {
     // Node 20 refuses --cpu-prof in NODE_OPTIONS: a preloaded module runs the same profiler.
     const env: NodeJS.ProcessEnv = cpuProfDir
@@ -124,9 +130,14 @@ function taskManagersThroughput(records: number, codec: 'msgpack' | 'v8', cpuPro
           BROOK_CPU_PROFILE_DIR: resolve(cpuProfDir),
         }
       : {};
+    // With a secret, every connection is authenticated and encrypted (TLS 1.3), as the operator deploys jobs.
+    if (secret !== undefined) env.BROOK_CLUSTER_SECRET = secret;
     const cluster = new Cluster(JOB_SPEC, env);
     try {
-      await cluster.start([dir, String(records), '--codec', codec], []);
+      await cluster.start(
+        [dir, String(records), '--codec', codec],
+        secret !== undefined ? [`cluster.secret=${secret}`] : [],
+      );
       const watch = new JobWatch(cluster.restUrl, cluster.jobId, untilRunning);
       const finished = seenAt(cluster.jobManager, /finished \(/);
       const tms: BrookProcess[] = [];
@@ -143,8 +154,9 @@ function taskManagersThroughput(records: number, codec: 'msgpack' | 'v8', cpuPro
       if (exit.code !== 0) throw new Error(`the JobManager exited with ${exit.code}:\n${cluster.jobManager.stderr}`);
       const runningAt = watch.runningAt;
       if (!runningAt) throw new Error('the REST API never showed the job RUNNING');
+      const codecName = codec === 'msgpack' ? 'msgpack codec, the default' : 'node:v8 codec';
       return throughputOf(
-        `JobManager + 2 TaskManagers (${codec === 'msgpack' ? 'msgpack codec, the default' : 'node:v8 codec'})`,
+        `JobManager + 2 TaskManagers (${codecName}${secret !== undefined ? ', cluster.secret: TLS 1.3' : ''})`,
         PARALLELISM,
         records,
         { runningAt, finishedAt, usage: total },
@@ -377,17 +389,18 @@ async function main(): Promise<void> {
   const result: Record<string, unknown> = { benchmark: 'distributed', machine };
 
   if (scenarios.includes('throughput')) {
-    const distributed = await taskManagersThroughput(records, 'msgpack', cpuProf);
+    const distributed = await taskManagersThroughput(records, 'msgpack', { cpuProfDir: cpuProf });
     const v8 = await taskManagersThroughput(records, 'v8');
+    const encrypted = await taskManagersThroughput(records, 'msgpack', { secret: randomBytes(24).toString('hex') });
     const mini = await miniClusterThroughput(records);
-    result.throughput = [distributed, v8, mini];
+    result.throughput = [distributed, v8, encrypted, mini];
     console.log('\nthroughput: generator -> keyBy (10,000 keys) -> running count per key -> discard, parallelism 2');
     console.log(
       'mode | records | RUNNING->FINISHED s | records/s per process | records/CPU-s | on CPU | waiting for a CPU | steady s | steady records/s per process | steady records/CPU-s',
     );
     console.log('---|---|---|---|---|---|---|---|---|---');
     const pct = (share: number) => `${Math.round(share * 100)} %`;
-    for (const t of [distributed, v8, mini]) {
+    for (const t of [distributed, v8, encrypted, mini]) {
       console.log(
         `${t.mode} | ${fmt(t.records)} | ${t.seconds.toFixed(2)} | ${fmt(t.recordsPerSecondPerProcess)} | ${fmt(t.recordsPerCpuSecond)} | ${pct(t.cpuShare)} | ${pct(t.waitingShare)} | ${t.steadySeconds.toFixed(2)} | ${fmt(t.steadyPerProcess)} | ${fmt(t.steadyPerCpuSecond)}`,
       );
@@ -398,6 +411,9 @@ async function main(): Promise<void> {
     );
     console.log(
       `ratio msgpack (default) / node:v8 codec: records/CPU-s ${ratio(distributed.recordsPerCpuSecond, v8.recordsPerCpuSecond)}, steady ${ratio(distributed.steadyPerCpuSecond, v8.steadyPerCpuSecond)}`,
+    );
+    console.log(
+      `ratio encrypted (TLS 1.3) / plain: records/CPU-s ${ratio(encrypted.recordsPerCpuSecond, distributed.recordsPerCpuSecond)}, steady ${ratio(encrypted.steadyPerCpuSecond, distributed.steadyPerCpuSecond)}`,
     );
     // One core per TaskManager: its records per CPU-second is what it would do per second with a core of its own.
     console.log(

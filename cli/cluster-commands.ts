@@ -176,6 +176,7 @@ async function runConfiguredTaskManager(
     taskManagerId,
     metrics,
     secret: config.cluster.secret,
+    encryption: config.cluster.encryption,
   });
   const data = await taskManager.start();
   const log = logger('cli');

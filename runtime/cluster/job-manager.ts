@@ -78,6 +78,7 @@ export class JobManager {
         heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1000,
         heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 10_000,
         secret: options.job.settings.cluster.secret,
+        encryption: options.job.settings.cluster.encryption,
       },
       {
         onMessage: (tm, message) => this.current?.onMessage(tm, message),

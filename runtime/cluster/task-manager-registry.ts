@@ -2,7 +2,8 @@
 // here, heartbeat, and are declared lost when their connection closes or their
 // heartbeats stop for longer than the timeout. Their messages are passed on to
 // whoever runs the current attempt.
-import { createServer, type Server } from 'node:net';
+import type { Server } from 'node:net';
+import { createServer } from '../network/transport.ts';
 import { BrookError } from '../errors.ts';
 import type { Address } from '../network/data-exchange.ts';
 import { ControlConnection } from './control-connection.ts';
@@ -40,7 +41,12 @@ export class TaskManagerRegistry {
   private checker: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly settings: { heartbeatIntervalMs: number; heartbeatTimeoutMs: number; secret?: string },
+    private readonly settings: {
+      heartbeatIntervalMs: number;
+      heartbeatTimeoutMs: number;
+      secret?: string;
+      encryption?: boolean;
+    },
     private readonly events: RegistryEvents,
     /** Log context, read at each line: the process's configuration then applies. */
     private readonly logContext: () => Logger,
@@ -51,24 +57,31 @@ export class TaskManagerRegistry {
   }
 
   async listen(host: string, port: number): Promise<Address> {
-    const server = createServer((socket) => {
-      const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
-      authenticateClient(socket, this.settings.secret, `control connection from ${peer}`).then(
-        (initial) => {
-          const connection = new ControlConnection<TaskManagerMessage, JobManagerMessage>(
-            socket,
-            (message) => this.onMessage(connection, message),
-            initial,
-          );
-          connection.onClose((reason) => this.connectionClosed(connection, reason));
-        },
-        (error: Error) => {
-          // A process without the secret (or a port scanner): refused before it could register.
-          this.log.warn({ peer }, error.message);
-          socket.destroy();
-        },
-      );
-    });
+    const { secret, encryption } = this.settings;
+    const refused = (peer: string, reason: string) =>
+      this.log.warn({ peer }, `control connection from ${peer}: ${reason}`);
+    const server = createServer(
+      { secret, encryption },
+      (socket) => {
+        const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+        authenticateClient(socket, this.settings.secret, `control connection from ${peer}`).then(
+          (initial) => {
+            const connection = new ControlConnection<TaskManagerMessage, JobManagerMessage>(
+              socket,
+              (message) => this.onMessage(connection, message),
+              initial,
+            );
+            connection.onClose((reason) => this.connectionClosed(connection, reason));
+          },
+          (error: Error) => {
+            // A process without the secret (or a port scanner): refused before it could register.
+            this.log.warn({ peer }, error.message);
+            socket.destroy();
+          },
+        );
+      },
+      refused,
+    );
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

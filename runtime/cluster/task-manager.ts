@@ -4,7 +4,8 @@
 // stopped and the TaskManager registers again with whichever JobManager comes
 // back (a restarted JobManager resumes the job from its latest checkpoint).
 import { randomUUID } from 'node:crypto';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { connect } from '../network/transport.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataExchange, type Address } from '../network/data-exchange.ts';
 import { ControlConnection } from './control-connection.ts';
@@ -28,6 +29,8 @@ export interface TaskManagerOptions {
   metrics?: MetricsRegistry;
   /** cluster.secret: proved on the control connection and on every data connection (network/peer-auth.ts). */
   secret?: string;
+  /** cluster.encryption: TLS keyed by the secret on the control and data connections (network/transport.ts). */
+  encryption?: boolean;
 }
 
 export class TaskManager {
@@ -42,7 +45,7 @@ export class TaskManager {
 
   constructor(private readonly options: TaskManagerOptions) {
     this.id = options.taskManagerId ?? `tm-${randomUUID().slice(0, 8)}`;
-    this.exchange = new DataExchange({ secret: options.secret });
+    this.exchange = new DataExchange({ secret: options.secret, encryption: options.encryption });
   }
 
   private get log(): Logger {
@@ -82,9 +85,11 @@ export class TaskManager {
   private session(): Promise<string> {
     const { jobManager } = this.options;
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: jobManager.host, port: jobManager.port });
+      const { secret, encryption } = this.options;
+      const socket = connect(jobManager.host, jobManager.port, { secret, encryption }, () => {
+        void this.authenticated(socket, resolve, reject);
+      });
       socket.once('error', (error) => reject(new Error(`cannot connect: ${error.message}`)));
-      socket.once('connect', () => void this.authenticated(socket, resolve, reject));
     });
   }
 

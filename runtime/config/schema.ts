@@ -252,8 +252,21 @@ const cluster = z
       .describe(
         'shared by the JobManager and its TaskManagers: every control and data connection proves it (HMAC) before anything crosses (default: $BROOK_CLUSTER_SECRET; none: unauthenticated; masked)',
       ),
+    encryption: flag()
+      .optional()
+      .describe(
+        'TLS 1.3 on every control and data connection, keyed by cluster.secret: no certificates (default: true when cluster.secret is set)',
+      ),
   })
-  .strict();
+  .strict()
+  .superRefine((cluster, ctx) => {
+    if (cluster.encryption === true && cluster.secret === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['encryption'],
+        message: 'cluster.encryption needs cluster.secret: the TLS key is derived from it',
+      });
+  });
 
 const logging = z
   .object({

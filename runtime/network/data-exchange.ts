@@ -4,13 +4,14 @@
 // as in Flink: the consumer grants one credit per item it has room for and
 // returns one per item it takes, the producer sends only with credit, so a slow
 // consumer slows its producers and nothing is buffered without bound.
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { BrookError } from '../errors.ts';
 import type { InputChannel, OutputChannel } from '../execution/channel.ts';
 import type { ChannelItem } from '../execution/elements.ts';
 import { FrameDecoder, FrameType, encodeFrame, type Frame } from './frames.ts';
 import { decodeItem, encodeItem, msgpackRecordCodec, type RecordCodec } from './item-codec.ts';
 import { authenticateClient, authenticateToServer } from './peer-auth.ts';
+import { connect, createServer, type ConnectionSecurity } from './transport.ts';
 import { logger } from '../logging/logger.ts';
 
 export class PeerLostError extends BrookError {
@@ -185,17 +186,24 @@ export class DataExchange {
   private readonly accepted = new Set<Socket>();
 
   private readonly codec: RecordCodec;
-  private readonly secret: string | undefined;
+  private readonly security: ConnectionSecurity;
 
-  /** `secret`: cluster.secret, proved on every connection before a frame crosses (peer-auth.ts). */
-  constructor(options: { codec?: RecordCodec; secret?: string } = {}) {
+  /**
+   * `secret`: cluster.secret, proved on every connection before a frame crosses (peer-auth.ts);
+   * `encryption`: cluster.encryption, TLS keyed by the secret (transport.ts).
+   */
+  constructor(options: { codec?: RecordCodec } & ConnectionSecurity = {}) {
     this.codec = options.codec ?? msgpackRecordCodec();
-    this.secret = options.secret;
+    this.security = { secret: options.secret, encryption: options.encryption };
   }
 
   /** Listens on `host:port` (port 0 picks one); resolves with the bound address. */
   async listen(host: string, port: number): Promise<Address> {
-    const server = createServer((socket) => this.accept(socket));
+    const server = createServer(
+      this.security,
+      (socket) => this.accept(socket),
+      (peer, reason) => logger('network').warn({ peer }, `data connection from ${peer}: ${reason}`),
+    );
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -264,7 +272,7 @@ export class DataExchange {
     this.accepted.add(socket);
     socket.setNoDelay(true);
     const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
-    authenticateClient(socket, this.secret, `data connection from ${peer}`).then(
+    authenticateClient(socket, this.security.secret, `data connection from ${peer}`).then(
       (initial) => this.serve(socket, initial),
       (error: Error) => {
         // Refused before a frame was read: nothing of it reached a channel.
@@ -312,14 +320,8 @@ export class DataExchange {
     let connection = this.connections.get(key);
     if (!connection) {
       connection = new Promise((resolve, reject) => {
-        const socket = connect({ host: address.host, port: address.port });
-        socket.setNoDelay(true);
-        const outputs = new Map<string, RemoteOutputChannel>();
-        const onData = frameReader(socket, (frame) => {
-          if (frame.type === FrameType.CREDIT) outputs.get(frame.channel)?.addCredits(frame.payload.readUInt32BE(0));
-        });
-        socket.once('connect', () => {
-          authenticateToServer(socket, this.secret, `TaskManager ${key}`).then(
+        const socket = connect(address.host, address.port, this.security, () => {
+          authenticateToServer(socket, this.security.secret, `TaskManager ${key}`).then(
             (initial) => {
               logger('network').debug({ peer: key }, 'connected to a TaskManager for data exchange');
               socket.on('data', onData);
@@ -332,6 +334,11 @@ export class DataExchange {
               lost(error.message);
             },
           );
+        });
+        socket.setNoDelay(true);
+        const outputs = new Map<string, RemoteOutputChannel>();
+        const onData = frameReader(socket, (frame) => {
+          if (frame.type === FrameType.CREDIT) outputs.get(frame.channel)?.addCredits(frame.payload.readUInt32BE(0));
         });
         const lost = (reason: string) => {
           // Only this connection's entry: a newer one to the same peer may have replaced it.

@@ -10,7 +10,8 @@
 //   client → server: "BRK" 0x01 | u8 flags | 32-byte client nonce | 32-byte client proof
 //   server → client: u8 verdict (0: accepted, 1: refused) | 32-byte server proof
 //
-// This authenticates; it does not encrypt (as Flink without internal SSL).
+// This authenticates; transport.ts encrypts (TLS keyed by the same secret), and
+// this exchange then runs inside the TLS session.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { BrookError } from '../errors.ts';

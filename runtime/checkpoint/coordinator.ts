@@ -165,7 +165,9 @@ export class CheckpointCoordinator {
   /**
    * Takes a savepoint into `directory` of `storage` (as soon as no checkpoint
    * runs); resolves with its URI. With `stop`, tasks halt after its barrier so
-   * that nothing follows the savepoint; the caller then ends the job.
+   * that nothing follows the savepoint; the caller then ends the job. Tasks
+   * that finished take part with their final state, so a restore does not run
+   * them again; refused once every source has finished (the job is ending).
    */
   triggerSavepoint(
     storage: CheckpointStorage,
@@ -176,9 +178,14 @@ export class CheckpointCoordinator {
     return new Promise((resolve, reject) => {
       const attempt = () => {
         if (this.stopped) return reject(new BrookError('BROOK_JOB_NOT_RUNNING', 'the job is not running'));
-        if (this.tasks.some((t) => t.isFinished())) {
+        // Finished tasks take part with their final state (FLIP-147), but barriers start only at running
+        // sources: without one, the rest of the job just drains to its end, and that end is no savepoint.
+        if (!this.tasks.some((t) => t.isSource && !t.isFinished())) {
           return reject(
-            new BrookError('BROOK_JOB_FINISHING', 'the job is finishing: a savepoint needs every task running'),
+            new BrookError(
+              'BROOK_JOB_FINISHING',
+              'the job is finishing: every source has reached the end of its input, so no savepoint barrier can start; the job ends once the other tasks have processed what is left',
+            ),
           );
         }
         if (this.pending) return void setTimeout(attempt, 10);

@@ -121,7 +121,7 @@ export class Task {
   notifyCheckpointComplete(checkpointId: number): Promise<void> | undefined {
     if (this.finished) {
       // The loop has ended: commits tied to its final snapshot run here, in order; the caller handles failure.
-      const done = this.afterFinish.then(() => this.completeCheckpointNow(checkpointId));
+      const done = this.afterFinish.then(() => this.runCompletion(checkpointId));
       this.afterFinish = done.catch(() => {});
       return done;
     }
@@ -176,8 +176,17 @@ export class Task {
     return this.parts.operators.map((operator) => operator.snapshotState(checkpointId));
   }
 
-  /** For a stopped task: runs the completion of `checkpointId` directly (stop-with-savepoint). */
+  /**
+   * For a stopped task: runs the completion of `checkpointId` directly
+   * (stop-with-savepoint). A task that had finished before it runs it after
+   * the completions still under way, as every completion after its end.
+   */
   async completeCheckpointNow(checkpointId: number): Promise<void> {
+    if (this.finished) return this.notifyCheckpointComplete(checkpointId);
+    await this.runCompletion(checkpointId);
+  }
+
+  private async runCompletion(checkpointId: number): Promise<void> {
     for (const operator of this.parts.operators) await operator.notifyCheckpointComplete(checkpointId);
   }
 

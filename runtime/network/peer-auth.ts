@@ -53,7 +53,13 @@ function readExactly(socket: Socket, length: number, what: string): Promise<{ by
       received += chunk.length;
       if (received >= length) done();
     };
-    const onEnd = () => done(new PeerAuthenticationError(what, 'the connection closed during the handshake'));
+    const onEnd = () =>
+      done(
+        new PeerAuthenticationError(
+          what,
+          'the connection closed during the handshake (a peer with cluster.encryption drops one without it: both ends need the same cluster.encryption)',
+        ),
+      );
     const onError = (error: Error) => done(new PeerAuthenticationError(what, error.message));
     function done(error?: Error) {
       clearTimeout(timer);
@@ -73,7 +79,14 @@ function readExactly(socket: Socket, length: number, what: string): Promise<{ by
   });
 }
 
+/** A TLS record header: handshake (0x16) or alert (0x15), protocol major version 3. */
+function looksLikeTls(bytes: Buffer): boolean {
+  return (bytes[0] === 0x16 || bytes[0] === 0x15) && bytes[1] === 0x03;
+}
+
 function checkMagic(bytes: Buffer, what: string): void {
+  if (looksLikeTls(bytes))
+    throw new PeerAuthenticationError(what, 'the peer speaks TLS: it has cluster.encryption on, and this process off');
   if (!bytes.subarray(0, MAGIC.length).equals(MAGIC))
     throw new PeerAuthenticationError(what, 'the peer does not speak Brook’s protocol (or another Brook version)');
 }

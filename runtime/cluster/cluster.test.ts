@@ -5,52 +5,30 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { pino } from 'pino';
-import { configSchema } from '../config/schema.ts';
 import { readLatestPointer } from '../checkpoint/latest-pointer.ts';
 import { listCompletedCheckpoints } from '../checkpoint/restore-selection.ts';
 import { openCheckpointStorage } from '../checkpoint/storage.ts';
 import { describeCauseChain } from '../errors.ts';
-import { JobManager } from './job-manager.ts';
-import { TaskManager } from './task-manager.ts';
+import { startInProcessCluster } from '../testing/in-process-cluster.ts';
 import { committedOutput, exactlyOnceProblems } from './fixtures/running-count-output.ts';
 
 const JOB = new URL('./fixtures/running-count-job.ts', import.meta.url).pathname;
 const CODEC_JOB = new URL('./fixtures/codec-job.ts', import.meta.url).pathname;
 const UNSERIALIZABLE_JOB = new URL('./fixtures/unserializable-job.ts', import.meta.url).pathname;
-const quiet = pino({ level: process.env.KEEP ? 'info' : 'silent' });
 
-async function startCluster(
+function startCluster(
   taskManagers: number,
   settings: object,
   args: string[],
   path = JOB,
   taskManagerSecret?: (index: number) => string | undefined,
 ) {
-  const jobManager = new JobManager({
-    job: { path, args, name: 'running-count', settings: configSchema.parse(settings) },
-    controlHost: '127.0.0.1',
-    controlPort: 0,
-    heartbeatIntervalMs: 100,
-    heartbeatTimeoutMs: 2000,
-    log: quiet,
+  return startInProcessCluster({
+    job: { path, args, name: 'running-count' },
+    settings,
+    taskManagers,
+    taskManagerSecret,
   });
-  const control = await jobManager.listen();
-  const tms = Array.from(
-    { length: taskManagers },
-    (_, i) =>
-      new TaskManager({
-        jobManager: control,
-        dataHost: '127.0.0.1',
-        dataPort: 0,
-        taskManagerId: `tm-${i}`,
-        reconnectDelayMs: 100,
-        log: quiet,
-        secret: taskManagerSecret?.(i),
-      }),
-  );
-  await Promise.all(tms.map((tm) => tm.start()));
-  return { jobManager, tms };
 }
 
 describe('JobManager with TaskManagers on loopback', () => {
@@ -66,7 +44,7 @@ describe('JobManager with TaskManagers on loopback', () => {
     const secret = 'a cluster secret of the job';
     // tm-0 has no secret and tm-1 a wrong one; tm-2 and tm-3 have the job's.
     const secrets = [undefined, 'a different secret, same length', secret, secret];
-    const { jobManager, tms } = await startCluster(
+    const { jobManager, stop } = await startCluster(
       4,
       {
         job: { parallelism: 2 },
@@ -89,8 +67,7 @@ describe('JobManager with TaskManagers on loopback', () => {
         ['tm-2', 'tm-3'],
       );
     } finally {
-      await Promise.all(tms.map((tm) => tm.stop()));
-      await jobManager.close();
+      await stop();
     }
   });
 
@@ -98,7 +75,7 @@ describe('JobManager with TaskManagers on loopback', () => {
     const dir = await mkdtemp(join(tmpdir(), 'brook-cluster-'));
     dirs.push(dir);
     const records = 20_000;
-    const { jobManager, tms } = await startCluster(
+    const { jobManager, stop } = await startCluster(
       3,
       {
         job: { parallelism: 3 },
@@ -118,13 +95,12 @@ describe('JobManager with TaskManagers on loopback', () => {
       assert.equal(pointer?.checkpointId, (await listCompletedCheckpoints(storage, jobManager.jobId))[0]);
       assert.equal(pointer?.location, `file://${dir}/checkpoints/${jobManager.jobId}/chk-${pointer?.checkpointId}`);
     } finally {
-      await Promise.all(tms.map((tm) => tm.stop()));
-      await jobManager.close();
+      await stop();
     }
   });
 
   it('fails at the first record that cannot cross to another TaskManager, naming the operator and the record', async () => {
-    const { jobManager, tms } = await startCluster(2, { job: { parallelism: 2 } }, [], UNSERIALIZABLE_JOB);
+    const { jobManager, stop } = await startCluster(2, { job: { parallelism: 2 } }, [], UNSERIALIZABLE_JOB);
     try {
       const result = await jobManager.run();
       assert.equal(result.state, 'FAILED');
@@ -133,8 +109,7 @@ describe('JobManager with TaskManagers on loopback', () => {
       assert.match(message, /on record \{ n: \d+, describe: \[Function: describe\] \}/);
       assert.match(message, /a function cannot be serialised/);
     } finally {
-      await Promise.all(tms.map((tm) => tm.stop()));
-      await jobManager.close();
+      await stop();
     }
   });
 
@@ -143,14 +118,13 @@ describe('JobManager with TaskManagers on loopback', () => {
       [['codec'], 'FINISHED'],
       [[], 'FAILED'],
     ] as const) {
-      const { jobManager, tms } = await startCluster(2, { job: { parallelism: 2 } }, [...args], CODEC_JOB);
+      const { jobManager, stop } = await startCluster(2, { job: { parallelism: 2 } }, [...args], CODEC_JOB);
       try {
         const result = await jobManager.run();
         assert.equal(result.state, state, describeCauseChain(result.failure));
         if (state === 'FAILED') assert.match(describeCauseChain(result.failure), /arrived without its class/);
       } finally {
-        await Promise.all(tms.map((tm) => tm.stop()));
-        await jobManager.close();
+        await stop();
       }
     }
   });

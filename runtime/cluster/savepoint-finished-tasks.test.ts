@@ -8,50 +8,26 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { pino } from 'pino';
-import { configSchema } from '../config/schema.ts';
 import { describeCauseChain } from '../errors.ts';
 import { independentCounts } from '../testing/count-per-key.ts';
 import { waitUntil } from '../testing/wait-until.ts';
-import { JobManager } from './job-manager.ts';
-import { TaskManager } from './task-manager.ts';
+import { startInProcessCluster } from '../testing/in-process-cluster.ts';
+import type { JobManager } from './job-manager.ts';
 import { committedOutput } from './fixtures/running-count-output.ts';
 import { generateKey, type Counted } from './fixtures/running-count-job.ts';
 import { LONG_SEED, SHORT_SEED } from './fixtures/two-sources-count-job.ts';
 
 const JOB = new URL('./fixtures/two-sources-count-job.ts', import.meta.url).pathname;
-const quiet = pino({ level: process.env.KEEP ? 'info' : 'silent' });
 const SHORT = 300;
 const LONG = 8000;
 
-async function startCluster(parallelism: number, settings: object, args: string[]) {
-  const jobManager = new JobManager({
-    job: { path: JOB, args, name: 'two-sources', settings: configSchema.parse(settings) },
-    controlHost: '127.0.0.1',
-    controlPort: 0,
-    heartbeatIntervalMs: 100,
+function startCluster(parallelism: number, settings: object, args: string[]) {
+  return startInProcessCluster({
+    job: { path: JOB, args, name: 'two-sources' },
+    settings,
+    taskManagers: parallelism,
     heartbeatTimeoutMs: 5000,
-    log: quiet,
   });
-  const control = await jobManager.listen();
-  const tms = Array.from(
-    { length: parallelism },
-    (_, i) =>
-      new TaskManager({
-        jobManager: control,
-        dataHost: '127.0.0.1',
-        dataPort: 0,
-        taskManagerId: `tm-${i}`,
-        reconnectDelayMs: 100,
-        log: quiet,
-      }),
-  );
-  await Promise.all(tms.map((tm) => tm.start()));
-  const stop = async () => {
-    await Promise.all(tms.map((tm) => tm.stop()));
-    await jobManager.close();
-  };
-  return { jobManager, stop };
 }
 
 /** Missing, repeated or unexpected counts: per key exactly 1..total once, total over both sources' inputs. */

@@ -10,6 +10,7 @@ import { streamDeploymentSpecSchema, type StreamDeploymentSpecInput } from '../r
 import type { RestoreRecord } from '../resource/stream-deployment-status.ts';
 import { buildChildren } from './children.ts';
 import { deploymentHashAnnotation } from './labels.ts';
+import { clusterSecretName } from './names.ts';
 import { imageVersion } from './owner.ts';
 import { buildSnapshot } from './snapshot.ts';
 
@@ -207,7 +208,8 @@ test("the user's podTemplate is the base: sidecars, volumes and pod settings sta
 });
 
 test("both processes take the cluster secret from the deployment's Secret, unless a pod template gives its own", () => {
-  const fromSecret = { secretKeyRef: { name: 'orders-cluster-secret', key: 'secret' } };
+  // metadata.uid 'u-1': the fragment of the uid in the name is 'u1'.
+  const fromSecret = { secretKeyRef: { name: 'orders-cluster-secret-u1', key: 'secret' } };
   const children = render();
   for (const [deployment, name] of [
     [children.jobManager, 'jobmanager'],
@@ -234,13 +236,50 @@ test("both processes take the cluster secret from the deployment's Secret, unles
     { name: 'orders', namespace: 'streaming', uid: 'uid-1', version: '1.2.3' },
     'x'.repeat(43),
   );
-  assert.equal(secret.metadata?.name, 'orders-cluster-secret');
+  assert.equal(secret.metadata?.name, 'orders-cluster-secret-uid1');
   assert.deepEqual(secret.stringData, { secret: 'x'.repeat(43) });
   assert.deepEqual(
     secret.metadata?.ownerReferences?.map((o) => [o.kind, o.name, o.uid, o.controller]),
     [['StreamDeployment', 'orders', 'uid-1', true]],
   );
   assert.equal(secret.metadata?.labels?.['app.kubernetes.io/component'], 'cluster-secret');
+});
+
+test('a re-created StreamDeployment of the same name gets a Secret of its own, and its pods name that one', () => {
+  // Garbage collection of the old incarnation's Secret is asynchronous: sharing its name would let the new
+  // resource find the old Secret (create-if-absent keeps it), then lose it to the collector.
+  const old = '0f3c2a71-9d4e-4b8a-a1c2-6e5f4d3c2b1a';
+  const reborn = '7b9e1d02-3c4f-4a5b-8c6d-7e8f9a0b1c2d';
+  const secretOf = (uid: string) =>
+    buildClusterSecret({ name: 'orders', namespace: 'streaming', uid, version: '1' }, 'x'.repeat(43)).metadata?.name;
+  assert.equal(secretOf(old), 'orders-cluster-secret-0f3c2a71');
+  assert.equal(secretOf(reborn), 'orders-cluster-secret-7b9e1d02');
+  const children = buildChildren({
+    metadata: { ...metadata, uid: reborn },
+    spec: spec(),
+    jobId: 'a'.repeat(32),
+    restore: empty,
+  });
+  for (const [deployment, name] of [
+    [children.jobManager, 'jobmanager'],
+    [children.taskManager, 'taskmanager'],
+  ] as const) {
+    const ref = container(deployment, name).env?.find((e) => e.name === 'BROOK_CLUSTER_SECRET')?.valueFrom;
+    assert.equal(ref?.secretKeyRef?.name, secretOf(reborn), `the ${name} reads the new incarnation's Secret`);
+  }
+});
+
+test('the cluster Secret name stays a DNS subdomain of at most 253 characters for the longest names', () => {
+  const uid = '0f3c2a71-9d4e-4b8a-a1c2-6e5f4d3c2b1a';
+  const subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+  for (const name of ['a'.repeat(253), `${'a'.repeat(228)}-b`, `${'a'.repeat(228)}.b${'c'.repeat(20)}`, 'x']) {
+    const secretName = clusterSecretName(name, uid);
+    assert.ok(secretName.length <= 253, `${secretName.length} characters`);
+    assert.match(secretName, subdomain);
+    assert.ok(secretName.endsWith('-cluster-secret-0f3c2a71'), secretName);
+  }
+  assert.equal(clusterSecretName('a'.repeat(229), uid).length, 253, 'a name that fits is kept whole');
+  assert.equal(clusterSecretName('a'.repeat(229), uid), `${'a'.repeat(229)}-cluster-secret-0f3c2a71`);
 });
 
 test('image versions become valid label values', () => {

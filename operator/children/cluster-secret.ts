@@ -1,11 +1,12 @@
 // The Secret with the deployment's cluster.secret: its JobManager and
 // TaskManagers prove it to each other on every control and data connection
-// (docs/cluster.md, "Authentication between processes"). Created once, never
-// read or updated by the operator (it may only create Secrets); garbage
-// collection removes it with the StreamDeployment.
+// (docs/cluster.md, "Authentication between processes"). Created once per
+// incarnation (its name carries the uid), never read or updated by the
+// operator (it may only create Secrets); garbage collection removes it with
+// the StreamDeployment.
 import type { V1EnvVar, V1Secret } from '@kubernetes/client-node';
 import { ownerReference, type ChildContext } from './owner.ts';
-import { childNames } from './names.ts';
+import { clusterSecretName } from './names.ts';
 import { standardLabels } from './labels.ts';
 
 /** The variable the runtime takes cluster.secret from (runtime/config/loader.ts). */
@@ -21,7 +22,7 @@ export function buildClusterSecret(
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: {
-      name: childNames(ctx.name).clusterSecret,
+      name: clusterSecretName(ctx.name, ctx.uid),
       namespace: ctx.namespace,
       labels: standardLabels(ctx.name, 'cluster-secret', ctx.version),
       ownerReferences: [ownerReference(ctx)],
@@ -31,10 +32,10 @@ export function buildClusterSecret(
   };
 }
 
-/** The process containers' variable, read from the Secret when the pod starts. */
-export function clusterSecretVariable(deploymentName: string): V1EnvVar {
+/** The process containers' variable, read from the Secret of this incarnation when the pod starts. */
+export function clusterSecretVariable(ctx: Pick<ChildContext, 'name' | 'uid'>): V1EnvVar {
   return {
     name: clusterSecretEnv,
-    valueFrom: { secretKeyRef: { name: childNames(deploymentName).clusterSecret, key: clusterSecretKey } },
+    valueFrom: { secretKeyRef: { name: clusterSecretName(ctx.name, ctx.uid), key: clusterSecretKey } },
   };
 }

@@ -6,8 +6,27 @@ export const childNames = (name: string) => ({
   jobManager: `${name}-jobmanager`,
   jobManagerService: `${name}-jobmanager`,
   taskManager: `${name}-taskmanager`,
-  clusterSecret: `${name}-cluster-secret`,
 });
+
+const clusterSecretSuffix = '-cluster-secret-';
+/** Secret names are DNS subdomains: at most 253 characters. */
+const maxSecretName = 253;
+
+/**
+ * The cluster Secret of one incarnation of a StreamDeployment: `<name>-cluster-secret-<first 8 of uid>`.
+ * The uid is in the name because garbage collection of a deleted resource's Secret is asynchronous: a
+ * re-created resource of the same name must never find (and keep, or lose to the collector) the old one.
+ */
+export function clusterSecretName(name: string, uid: string): string {
+  const fragment = uid
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '')
+    .slice(0, 8);
+  // A name cut short must still end in an alphanumeric character, as DNS subdomains do.
+  const room = maxSecretName - clusterSecretSuffix.length - fragment.length;
+  const prefix = name.length > room ? name.slice(0, room).replace(/[-.]+$/, '') : name;
+  return `${prefix}${clusterSecretSuffix}${fragment}`;
+}
 
 export const ports = { rest: 8081, control: 6123, data: 6121, metrics: 9249 } as const;
 

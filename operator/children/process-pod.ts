@@ -1,6 +1,6 @@
 // The pod both processes share: the brook image, the configuration mounted
 // from the ConfigMap, POD_IP from the downward API (processes bind to it),
-// the cluster secret from the deployment's Secret,
+// the cluster secret from the deployment's Secret (of this incarnation),
 // resources with requests equal to limits, and the user's podTemplate merged in.
 import type { V1Container, V1PodTemplateSpec } from '@kubernetes/client-node';
 import type { ProcessSpec, StreamDeploymentSpec } from '../resource/stream-deployment-spec.ts';
@@ -40,7 +40,7 @@ export function processPod(
           terminationMessagePolicy: 'FallbackToLogsOnError',
           env: [
             { name: 'POD_IP', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'status.podIP' } } },
-            clusterSecretVariable(ctx.name),
+            clusterSecretVariable(ctx),
           ],
           resources: resources(process),
           volumeMounts: [{ name: 'brook-config', mountPath: configDirectory, readOnly: true }],

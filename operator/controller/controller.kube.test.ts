@@ -2,13 +2,14 @@
 // Pending, so no job runs here): the finalizer and the status come first,
 // children are created with owner references and labels, a status write that
 // conflicts is not acted on, the pause annotation stops everything, deletion
-// runs decide's deletion path, unwatched namespaces are left alone, and the
+// runs decide's deletion path, a resource re-created under the same name gets
+// a cluster Secret of its own, unwatched namespaces are left alone, and the
 // metrics and health endpoints answer.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { KubeConfig } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
-import { childNames, configFileName } from '../children/names.ts';
+import { childNames, clusterSecretName, configFileName } from '../children/names.ts';
 import { jobIdFor } from '../reconcile/ids.ts';
 import type { Decision } from '../reconcile/action.ts';
 import { FINALIZER } from './actor.ts';
@@ -73,7 +74,7 @@ test('a new StreamDeployment gets the finalizer, a status, and children owned by
   const tm = await eventually(() => ns.deployment(names.taskManager), Boolean, 'the TaskManager Deployment');
   const service = await ns.core.readNamespacedService({ namespace: ns.name, name: names.jobManagerService });
   const config = await eventually(() => ns.configMap(names.configMap), Boolean, 'the ConfigMap');
-  const secret = await ns.core.readNamespacedSecret({ namespace: ns.name, name: names.clusterSecret });
+  const secret = await ns.core.readNamespacedSecret({ namespace: ns.name, name: clusterSecretName('wordcount', uid) });
   // At least 16 characters, as the runtime requires of cluster.secret; random, so 32 bytes give 43.
   assert.match(Buffer.from(secret.data!.secret!, 'base64').toString(), /^[A-Za-z0-9_-]{43}$/);
   for (const child of [jm, tm!, service, config!, secret]) {
@@ -212,7 +213,7 @@ test('the pause annotation stops all action; removing it lets the operator catch
   const created = await ns.createStreamDeployment('paused', spec);
   const firstJob = jobIdFor(created.metadata.uid, 1);
   await ns.jobManagerDeployment('paused', firstJob);
-  const secretBefore = await clusterSecretOf(ns, 'paused');
+  const secretBefore = await clusterSecretOf(ns, 'paused', created.metadata.uid);
   await ns.waitFor('paused', (s) => s.status?.observedGeneration === 1, 'has a status');
 
   const pauses = () => metricValue(controller, 'brook_operator_reconciles_total', { result: 'paused' });
@@ -236,7 +237,11 @@ test('the pause annotation stops all action; removing it lets the operator catch
   // Stateless upgrade of a job that is not running: the old Deployments go, new ones come with a new job id.
   const upgraded = await ns.jobManagerDeployment('paused', jobIdFor(created.metadata.uid, 2), 60_000);
   assert.equal(upgraded.spec?.template.spec?.containers[0]?.image, 'brook:test-2');
-  assert.equal(await clusterSecretOf(ns, 'paused'), secretBefore, 'the new deployment keeps the cluster secret');
+  assert.equal(
+    await clusterSecretOf(ns, 'paused', created.metadata.uid),
+    secretBefore,
+    'the new deployment keeps the cluster secret',
+  );
 });
 
 test('deletion runs the deletion path: the job is cancelled (or given up on), the finalizer goes, children follow', async () => {
@@ -271,6 +276,50 @@ test('deletion runs the deletion path: the job is cancelled (or given up on), th
   );
 });
 
+test('a StreamDeployment deleted and re-created under the same name gets a cluster Secret of its own, while the old one is still being collected', async () => {
+  const ns = await namespace();
+  await started(ns.controller({ jobManagerUrl: unreachable }));
+  const first = await ns.createStreamDeployment('reborn', spec);
+  await ns.jobManagerDeployment('reborn', jobIdFor(first.metadata.uid, 1));
+  const oldName = clusterSecretName('reborn', first.metadata.uid);
+  // Garbage collection is asynchronous; a finalizer of the test's own holds the old Secret for as long as
+  // it takes, so the re-created resource is deployed while the old incarnation's Secret is still there.
+  const hold = 'test.brook.dev/hold';
+  await eventually(() => secretOf(ns, oldName), Boolean, "the first incarnation's Secret");
+  await ns.core.patchNamespacedSecret(
+    { namespace: ns.name, name: oldName, body: { metadata: { finalizers: [hold] } } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
+  try {
+    await ns.delete('reborn');
+    await eventually(
+      () => ns.get('reborn'),
+      (sd) => sd === undefined,
+      'the first incarnation is gone',
+      30_000,
+    );
+    const second = await ns.createStreamDeployment('reborn', spec);
+    assert.notEqual(second.metadata.uid, first.metadata.uid);
+    const jm = await ns.jobManagerDeployment('reborn', jobIdFor(second.metadata.uid, 1), 60_000);
+    const ref = jm.spec?.template.spec?.containers
+      .find((c) => c.name === 'jobmanager')
+      ?.env?.find((e) => e.name === 'BROOK_CLUSTER_SECRET')?.valueFrom?.secretKeyRef?.name;
+    assert.ok(ref !== undefined && ref !== oldName, `the new pods name a Secret other than ${oldName}: ${ref}`);
+    const secret = await eventually(() => secretOf(ns, ref), Boolean, 'the Secret the new pods name');
+    assert.deepEqual(
+      secret?.metadata?.ownerReferences?.map((o) => o.uid),
+      [second.metadata.uid],
+      'owned by the new incarnation',
+    );
+    assert.equal(secret?.metadata?.deletionTimestamp, undefined, 'not being deleted');
+  } finally {
+    await ns.core.patchNamespacedSecret(
+      { namespace: ns.name, name: oldName, body: { metadata: { finalizers: null } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  }
+});
+
 test('StreamDeployments outside the watched namespaces are left alone', async () => {
   const watched = await namespace();
   const other = await namespace();
@@ -284,7 +333,16 @@ test('StreamDeployments outside the watched namespaces are left alone', async ()
   assert.equal(await other.deployment(childNames('elsewhere').jobManager), undefined);
 });
 
-async function clusterSecretOf(ns: TestNamespace, name: string): Promise<string> {
-  const secret = await ns.core.readNamespacedSecret({ namespace: ns.name, name: childNames(name).clusterSecret });
+async function secretOf(ns: TestNamespace, name: string): Promise<V1Secret | undefined> {
+  try {
+    return await ns.core.readNamespacedSecret({ namespace: ns.name, name });
+  } catch (error) {
+    if ((error as { code?: number }).code === 404) return undefined;
+    throw error;
+  }
+}
+
+async function clusterSecretOf(ns: TestNamespace, name: string, uid: string): Promise<string> {
+  const secret = await ns.core.readNamespacedSecret({ namespace: ns.name, name: clusterSecretName(name, uid) });
   return secret.data!.secret!;
 }

@@ -11,7 +11,8 @@
 // throughout, as computed from the input alone. Last, the same entry with
 // rollback off ends FAILED with the entry's error in status and an Event, long
 // before the Deployment's 600 s progress deadline; and a JobManager pod that
-// names a missing Secret, which never starts at all, ends FAILED as quickly.
+// names a missing Secret, which never starts at all, ends FAILED as quickly
+// once the (here shortened) cannot-start grace period has passed.
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,6 +36,7 @@ import { applyStreamDeployment, eventsOf, patchSpec } from './stream-deployment.
 
 const NAME = 'counts';
 const rollbackKey = 'kubernetes.operator.deployment.rollback.enabled';
+const cannotStartGraceKey = 'kubernetes.operator.jobmanager.cannot-start.grace-period';
 const throwingEntry = '/opt/brook/e2e/scenarios/jobs/failures-throwing-entry.ts';
 
 const deployedSpec = (sd: StreamDeploymentObject) =>
@@ -256,12 +258,14 @@ describe('scenario 6: a broken upgrade', () => {
   );
 
   test(
-    'a JobManager whose pod names a Secret that does not exist cannot start: FAILED at once with JobManagerCannotStart and the kubelet reason',
+    'a JobManager whose pod names a Secret that does not exist cannot start: FAILED once the grace period has passed, with JobManagerCannotStart and the kubelet reason',
     { timeout: 240_000 },
     async () => {
       const upgraded = Date.now();
-      // The container is never run, so it never restarts: no crash-loop count would ever be reached.
+      // The container is never run, so it never restarts: no crash-loop count would ever be reached. The
+      // grace period (2 min by default, for Secrets that come a moment late) is shortened to keep this quick.
       patchSpec(install, NAME, {
+        config: { [cannotStartGraceKey]: '5s' },
         job: { entry: countJobEntry, args: stream.args('missing-secret') },
         jobManager: {
           podTemplate: {

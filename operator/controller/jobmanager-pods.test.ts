@@ -1,6 +1,6 @@
 // Which JobManager container counts as failing, read from pod statuses as the
 // kubelet writes them: CrashLoopBackOff, a non-zero exit now or last time, or
-// waiting on what only a change brings.
+// waiting on what only a change brings (and since when it has waited).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
@@ -75,18 +75,14 @@ test('of several failing containers, the one restarted most is reported', () => 
 });
 
 test('a container waiting on what only a change brings (image, missing reference) cannot start, and is reported first', () => {
-  for (const reason of [
-    'ImagePullBackOff',
-    'InvalidImageName',
-    'ErrImageNeverPull',
-    'CreateContainerConfigError',
-    'CreateContainerError',
-  ]) {
+  for (const reason of ['ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull', 'CreateContainerConfigError']) {
     const failing = failingContainerOf([
       pod('crashing', [{ restartCount: 6, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: crashed(1) }]),
-      pod('stuck', [
-        { state: { waiting: { reason, message: ` couldn't find key secret in Secret ` } }, lastState: {} },
-      ]),
+      pod(
+        'stuck',
+        [{ state: { waiting: { reason, message: ` couldn't find key secret in Secret ` } }, lastState: {} }],
+        { creationTimestamp: new Date(5_000) },
+      ),
     ]);
     assert.deepEqual(failing, {
       pod: 'stuck',
@@ -96,6 +92,49 @@ test('a container waiting on what only a change brings (image, missing reference
       restarts: 0,
       message: "couldn't find key secret in Secret",
       cannotStart: true,
+      waitingSince: 5_000,
     });
   }
+});
+
+test("CreateContainerError is the container runtime's own, often passing trouble: not a container that cannot start", () => {
+  const failing = failingContainerOf([
+    pod('p', [{ state: { waiting: { reason: 'CreateContainerError', message: 'context deadline exceeded' } } }]),
+  ]);
+  assert.equal(failing, undefined);
+});
+
+test('a container that cannot start has waited since its last run ended, else since the kubelet took the pod, else since the pod was created', () => {
+  const waiting = { waiting: { reason: 'CreateContainerConfigError', message: 'secret "api-token" not found' } };
+  const created = { creationTimestamp: new Date('2026-01-01T10:00:00Z') };
+  // Objects read as plain JSON (not through the typed client) carry times as text, whatever the type says.
+  const withStart = (p: V1Pod, startTime: Date | string): V1Pod => ({
+    ...p,
+    status: { ...p.status, startTime: startTime as Date },
+  });
+  const since = (pods: V1Pod[]) => failingContainerOf(pods)?.waitingSince;
+
+  assert.equal(since([pod('p', [{ state: waiting }], created)]), Date.parse('2026-01-01T10:00:00Z'));
+  const started = withStart(pod('p', [{ state: waiting }], created), new Date('2026-01-01T10:00:30Z'));
+  assert.equal(since([started]), Date.parse('2026-01-01T10:00:30Z'), 'the pod waited to be scheduled first');
+  const ranBefore = withStart(
+    pod(
+      'p',
+      [
+        {
+          restartCount: 1,
+          state: waiting,
+          lastState: { terminated: { exitCode: 1, finishedAt: new Date('2026-01-01T11:00:00Z') } },
+        },
+      ],
+      created,
+    ),
+    new Date('2026-01-01T10:00:30Z'),
+  );
+  assert.equal(since([ranBefore]), Date.parse('2026-01-01T11:00:00Z'), 'it ran, then its Secret went');
+  assert.equal(
+    since([withStart(pod('p', [{ state: waiting }]), '2026-01-01T10:00:30Z')]),
+    Date.parse('2026-01-01T10:00:30Z'),
+  );
+  assert.equal(since([pod('p', [{ state: waiting }])]), undefined, 'no time in the pod at all');
 });

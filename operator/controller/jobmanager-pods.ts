@@ -22,22 +22,44 @@ export function failingContainerOf(pods: readonly V1Pod[]): FailingContainer | u
 }
 
 /**
- * Waiting reasons the kubelet keeps retrying without success until the spec or what it refers to changes.
- * ErrImagePull is left out: it is the first failed pull, and the next may succeed; ImagePullBackOff follows.
+ * Waiting reasons the kubelet keeps retrying, mostly without success until the spec or what it refers to
+ * changes (crash-loop.ts waits a grace period before it believes so). ErrImagePull is left out: it is the
+ * first failed pull, and the next may succeed; ImagePullBackOff follows. So is CreateContainerError: the
+ * container runtime's own trouble (a name conflict, a slow disk) that the next attempt often gets past.
  */
 const cannotStartReasons: ReadonlySet<string> = new Set([
   'ImagePullBackOff',
   'InvalidImageName',
   'ErrImageNeverPull',
   'CreateContainerConfigError',
-  'CreateContainerError',
 ]);
+
+/** ms since the epoch of a time the client gives as a Date (typed API) or as text (plain JSON). */
+function epochMs(time: Date | string | undefined): number | undefined {
+  if (time === undefined) return undefined;
+  const ms = new Date(time).getTime();
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+/**
+ * Since when a waiting container has waited, from what the pod's status keeps (so a restarted operator
+ * reads the same): since its last run ended, else since the kubelet took the pod, else since the pod was
+ * created.
+ */
+function waitingSince(pod: V1Pod, status: V1ContainerStatus): number | undefined {
+  return (
+    epochMs(status.lastState?.terminated?.finishedAt) ??
+    epochMs(pod.status?.startTime) ??
+    epochMs(pod.metadata?.creationTimestamp)
+  );
+}
 
 function failingContainer(pod: V1Pod, status: V1ContainerStatus): FailingContainer | undefined {
   const waiting = status.state?.waiting;
   const jobId = pod.metadata?.annotations?.[jobIdAnnotation];
   if (waiting?.reason !== undefined && cannotStartReasons.has(waiting.reason)) {
     const why = waiting.message?.trim();
+    const since = waitingSince(pod, status);
     return {
       pod: pod.metadata?.name ?? '',
       container: status.name,
@@ -46,6 +68,7 @@ function failingContainer(pod: V1Pod, status: V1ContainerStatus): FailingContain
       restarts: status.restartCount,
       ...(why ? { message: why } : {}),
       cannotStart: true,
+      ...(since !== undefined ? { waitingSince: since } : {}),
     };
   }
   const backOff = waiting?.reason === 'CrashLoopBackOff';

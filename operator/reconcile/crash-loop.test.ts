@@ -2,7 +2,8 @@
 // the pipeline is built): no job state ever comes from REST, only the pods say
 // so. FAILED at once (not after the readiness timeout), rolled back when
 // rollback is on, restarted by restartPolicy within its limit, and a fixed spec
-// upgrades as from any FAILED job.
+// upgrades as from any FAILED job. One that cannot start at all (an image that
+// cannot be pulled) fails only once it has waited out the grace period.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Action } from './action.ts';
@@ -20,13 +21,15 @@ const MISSING_IMAGE = 'registry.example/brook:typo';
 /** A world whose JobManagers of the BROKEN entry exit 1 at start: one kubelet restart per tick, never ready. */
 class CrashingWorld extends SimulatedWorld {
   crashing = new Map<string, number>();
-  pullFailing = new Set<string>();
+  /** Jobs whose JobManager image cannot be pulled, with the time their pod started waiting. */
+  pullFailing = new Map<string, number>();
 
   override apply(action: Action): void {
     super.apply(action);
     if (action.type === 'deploy' && action.spec.job.entry === BROKEN && !this.crashing.has(action.jobId))
       this.crashing.set(action.jobId, 0);
-    if (action.type === 'deploy' && action.spec.image === MISSING_IMAGE) this.pullFailing.add(action.jobId);
+    if (action.type === 'deploy' && action.spec.image === MISSING_IMAGE && !this.pullFailing.has(action.jobId))
+      this.pullFailing.set(action.jobId, this.now);
   }
 
   override tick(ms: number): void {
@@ -54,7 +57,8 @@ class CrashingWorld extends SimulatedWorld {
         message: `${LOG_TAIL} (restart ${restarts})`,
       };
     }
-    if (this.jm.exists && jobId !== undefined && this.pullFailing.has(jobId)) {
+    const waitingSince = jobId === undefined ? undefined : this.pullFailing.get(jobId);
+    if (this.jm.exists && jobId !== undefined && waitingSince !== undefined) {
       observation.jobManager.failingContainer = {
         pod: 'orders-jobmanager-y',
         container: 'jobmanager',
@@ -63,6 +67,7 @@ class CrashingWorld extends SimulatedWorld {
         restarts: 0,
         message: `Back-off pulling image "${MISSING_IMAGE}"`,
         cannotStart: true,
+        waitingSince,
       };
     }
     return observation;
@@ -179,11 +184,29 @@ test('restartPolicy FromLatestState redeploys a crash-looping JobManager with ba
   assert.equal(deploys(), after, 'stays given up');
 });
 
-test('a JobManager whose image cannot be pulled fails the job at once, with its own reason, and is rolled back when enabled', () => {
-  const h = stable();
+/** Upgrades to MISSING_IMAGE and reconciles until its job is deployed; returns when its pod began to wait. */
+function upgradeToMissingImage(h: Harness): number {
   h.setSpec(makeSpec({ image: MISSING_IMAGE, config: h.spec.config }, h.spec.job));
   for (let i = 0; i < 10 && h.decisions.at(-1)?.action.type !== 'deploy'; i++) h.run(1, 1000);
-  const failed = h.run(1);
+  const deploy = h.decisions.at(-1)!.action;
+  assert.ok(deploy.type === 'deploy' && deploy.spec.image === MISSING_IMAGE, 'the missing image is deployed');
+  return (h.world as CrashingWorld).pullFailing.get(deploy.jobId)!;
+}
+
+test('a JobManager whose image cannot be pulled fails the job once it has waited the grace period (2 min by default), with its own reason, and is rolled back when enabled', () => {
+  const h = stable();
+  const waitingSince = upgradeToMissingImage(h);
+  // Within the grace period a pull that fails may still succeed: nothing is failed, nothing is said.
+  while (h.world.now - waitingSince < 115_000) {
+    const waiting = h.run(1);
+    assert.equal(waiting.status.lifecycleState, 'DEPLOYED', `${h.world.now - waitingSince} ms after the pod waits`);
+    assert.equal(waiting.status.error, undefined);
+    assert.deepEqual(waiting.events, []);
+  }
+  for (let i = 0; i < 5 && lifecycle(h) !== 'FAILED'; i++) h.run(1);
+  const failed = h.decisions.at(-1)!;
+  const waited = h.world.now - 5_000 - waitingSince; // the clock at the decision, before its tick
+  assert.ok(waited >= 120_000 && waited < 125_000, `FAILED once 2 min have passed, after ${waited} ms`);
   assert.equal(failed.status.lifecycleState, 'FAILED');
   assert.equal(failed.status.error?.reason, 'JobManagerCannotStart');
   assert.match(failed.status.error?.message ?? '', /cannot start \(ImagePullBackOff\): Back-off pulling image/);
@@ -195,11 +218,41 @@ test('a JobManager whose image cannot be pulled fails the job at once, with its 
   assert.deepEqual([ready?.status, ready?.reason], ['False', 'JobManagerCannotStart']);
 
   const withRollback = stable({ 'kubernetes.operator.deployment.rollback.enabled': 'true' });
-  withRollback.setSpec(makeSpec({ image: MISSING_IMAGE, config: withRollback.spec.config }, withRollback.spec.job));
-  for (let i = 0; i < 20 && lifecycle(withRollback) !== 'ROLLED_BACK'; i++) withRollback.run(1, 1000);
+  upgradeToMissingImage(withRollback);
+  for (let i = 0; i < 60 && lifecycle(withRollback) !== 'ROLLED_BACK'; i++) withRollback.run(1);
   assert.equal(withRollback.status?.lifecycleState, 'ROLLED_BACK');
   const rollback = withRollback.decisions.flatMap((d) => d.events).find((e) => e.reason === 'Rollback');
   assert.match(rollback?.message ?? '', /FAILED before becoming stable: .*cannot start \(ImagePullBackOff\)/);
+});
+
+test('the grace period is kubernetes.operator.jobmanager.cannot-start.grace-period; 0 fails the job at once', () => {
+  const short = stable({ 'kubernetes.operator.jobmanager.cannot-start.grace-period': '20s' });
+  const since = upgradeToMissingImage(short);
+  for (let i = 0; i < 20 && lifecycle(short) !== 'FAILED'; i++) short.run(1);
+  assert.equal(short.status?.error?.reason, 'JobManagerCannotStart');
+  const waited = short.world.now - 5_000 - since;
+  assert.ok(waited >= 20_000 && waited < 25_000, `FAILED once 20s have passed, after ${waited} ms`);
+
+  const none = stable({ 'kubernetes.operator.jobmanager.cannot-start.grace-period': '0s' });
+  upgradeToMissingImage(none);
+  const failed = none.run(1);
+  assert.equal(failed.status.lifecycleState, 'FAILED', 'at the first look at the waiting pod');
+  assert.equal(failed.status.error?.reason, 'JobManagerCannotStart');
+});
+
+test('an image pull that succeeds within the grace period never fails the job: it runs and becomes stable', () => {
+  const h = stable();
+  upgradeToMissingImage(h);
+  h.run(12); // a minute of ImagePullBackOff
+  assert.equal(h.status?.lifecycleState, 'DEPLOYED');
+  (h.world as CrashingWorld).pullFailing.clear(); // the registry answers again
+  for (let i = 0; i < 20 && lifecycle(h) !== 'STABLE'; i++) h.run(1);
+  assert.equal(h.status?.lifecycleState, 'STABLE');
+  assert.equal(h.status?.jobStatus?.state, 'RUNNING');
+  assert.ok(
+    h.decisions.every((d) => d.status.lifecycleState !== 'FAILED' && d.status.error === undefined),
+    'never FAILED, no error on the way',
+  );
 });
 
 test('a fixed spec after a crash loop upgrades as from any FAILED job and runs', () => {
@@ -239,28 +292,47 @@ test('jobManagerFailure: only a failing container of this job, past the threshol
     ['no Deployment', obs({ exists: false }), false],
     ['REST answers for the job', obs({}, { job: { id: 'j', state: 'RUNNING', restarts: 0 } }), false],
   ];
+  const limits = { maxRestarts: 2, cannotStartGraceMs: 60_000 };
   for (const [name, observation, expected] of cases) {
-    assert.equal(jobManagerFailure(observation, 'j', 2) !== undefined, expected, name);
+    assert.equal(jobManagerFailure(observation, 'j', limits) !== undefined, expected, name);
   }
-  assert.deepEqual(jobManagerFailure(obs({ failingContainer: { ...failing, message: 'boom' } }), 'j', 2), {
+  assert.deepEqual(jobManagerFailure(obs({ failingContainer: { ...failing, message: 'boom' } }), 'j', limits), {
     reason: 'JobManagerCrashLoop',
     cause: 'JobManager container jobmanager of pod p is failing (Error, last exit code 1, 2 restarts): boom',
   });
-  // One that cannot start fails without restarts, but only while it is this job's and not ready.
+  // One that cannot start fails without restarts, once it has waited the grace period (observation.now is 0),
+  // but only while it is this job's and not ready.
   const stuck = {
     pod: 'p',
     container: 'jobmanager',
     jobId: 'j',
     reason: 'CreateContainerConfigError',
     restarts: 0,
-    message: 'secret "orders-cluster-secret" not found',
+    message: 'secret "api-token" not found',
     cannotStart: true,
+    waitingSince: -60_000,
   };
-  assert.deepEqual(jobManagerFailure(obs({ failingContainer: stuck }), 'j', 2), {
+  assert.deepEqual(jobManagerFailure(obs({ failingContainer: stuck }), 'j', limits), {
     reason: 'JobManagerCannotStart',
     cause:
-      'JobManager container jobmanager of pod p cannot start (CreateContainerConfigError): secret "orders-cluster-secret" not found',
+      'JobManager container jobmanager of pod p cannot start (CreateContainerConfigError): secret "api-token" not found',
   });
-  assert.equal(jobManagerFailure(obs({ failingContainer: { ...stuck, jobId: 'old' } }), 'j', 2), undefined);
-  assert.equal(jobManagerFailure(obs({ failingContainer: stuck, ready: true }), 'j', 2), undefined);
+  const graceCases: [string, { waitingSince: number | undefined }, number, boolean][] = [
+    ['waited exactly the grace period', { waitingSince: -60_000 }, 60_000, true],
+    ['waited a second less', { waitingSince: -59_000 }, 60_000, false],
+    ['just began to wait', { waitingSince: 0 }, 60_000, false],
+    ['no grace period', { waitingSince: 0 }, 0, true],
+    ['no start time known', { waitingSince: undefined }, 60_000, false],
+    ['no start time known, no grace period', { waitingSince: undefined }, 0, true],
+  ];
+  for (const [name, change, grace, expected] of graceCases) {
+    const container = { ...stuck, ...change };
+    const failure = jobManagerFailure(obs({ failingContainer: container }), 'j', {
+      ...limits,
+      cannotStartGraceMs: grace,
+    });
+    assert.equal(failure !== undefined, expected, name);
+  }
+  assert.equal(jobManagerFailure(obs({ failingContainer: { ...stuck, jobId: 'old' } }), 'j', limits), undefined);
+  assert.equal(jobManagerFailure(obs({ failingContainer: stuck, ready: true }), 'j', limits), undefined);
 });

@@ -30,10 +30,15 @@ export interface FailingContainer {
   /** The termination message (with FallbackToLogsOnError, the tail of its log), or why it cannot be started. */
   message?: string;
   /**
-   * Waiting for what only a change brings (an image that cannot be pulled, a missing Secret or ConfigMap
-   * key): it never runs, so it never counts a restart.
+   * Waiting for what usually only a change brings (an image that cannot be pulled, a missing Secret or
+   * ConfigMap key): it never runs, so it never counts a restart.
    */
   cannotStart?: boolean;
+  /**
+   * Of one that cannot start: since when it has waited (ms since the epoch), from the pod's status: its last
+   * termination, else the pod's start, else its creation. Undefined when the pod tells none of these.
+   */
+  waitingSince?: number;
 }
 
 export interface Observation {

@@ -6,7 +6,7 @@ import type { Context } from './context.ts';
 import { jobStatusOf } from './context.ts';
 import type { JobState } from '../resource/stream-deployment-status.ts';
 import { taskManagerSelector } from '../children/labels.ts';
-import { crashLoopRestarts, jobManagerFailure } from './crash-loop.ts';
+import { jobManagerFailure, jobManagerFailureLimits } from './crash-loop.ts';
 
 const terminal: ReadonlySet<JobState> = new Set(['FAILED', 'FINISHED', 'CANCELED', 'SUSPENDED']);
 
@@ -23,7 +23,7 @@ export function recordObservation(ctx: Context, name: string): void {
 
   const job = jobStatusOf(ctx);
   if (job.jobId === undefined) return;
-  const failure = jobManagerFailure(obs, job.jobId, crashLoopRestarts(ctx));
+  const failure = jobManagerFailure(obs, job.jobId, jobManagerFailureLimits(ctx));
   if (failure !== undefined) {
     // The first failure seen stays the cause: later crashes differ only in their log tail, and a changed
     // cause would repeat the Warning Event at every restart.

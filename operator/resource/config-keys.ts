@@ -41,6 +41,7 @@ export const operatorKeys = {
   restartBackoffMax: 'kubernetes.operator.job.restart.backoff.max',
   restartMaxStateAge: 'kubernetes.operator.job.restart.max-state-age',
   jobManagerCrashLoopRestarts: 'kubernetes.operator.jobmanager.crash-loop.restarts',
+  jobManagerCannotStartGracePeriod: 'kubernetes.operator.jobmanager.cannot-start.grace-period',
 } as const;
 
 export function isOperatorKey(key: string): boolean {

@@ -31,6 +31,12 @@ export interface OperatorSettings {
   restartMaxStateAgeMs: number | undefined;
   /** Restarts of a failing JobManager container (not ready, exiting non-zero or in CrashLoopBackOff) before the deployment counts as FAILED. */
   jobManagerCrashLoopRestarts: number;
+  /**
+   * How long a JobManager container may wait on what it cannot start without (an image it cannot pull, a
+   * Secret or ConfigMap key that is missing) before the deployment counts as FAILED: such waits often pass
+   * by themselves (a registry's hiccup, a Secret applied a moment later).
+   */
+  jobManagerCannotStartGraceMs: number;
 }
 
 export const defaultOperatorSettings: OperatorSettings = {
@@ -50,6 +56,8 @@ export const defaultOperatorSettings: OperatorSettings = {
   restartBackoffMaxMs: 5 * 60_000,
   restartMaxStateAgeMs: undefined,
   jobManagerCrashLoopRestarts: 2,
+  // The kubelet retries a pull after 10, 20, 40 s: two minutes leave room for three more attempts.
+  jobManagerCannotStartGraceMs: 2 * 60_000,
 };
 
 type Kind = 'boolean' | 'duration' | 'count';
@@ -72,6 +80,11 @@ const fields: { key: string; field: keyof OperatorSettings; kind: Kind }[] = [
   { key: operatorKeys.restartBackoffMax, field: 'restartBackoffMaxMs', kind: 'duration' },
   { key: operatorKeys.restartMaxStateAge, field: 'restartMaxStateAgeMs', kind: 'duration' },
   { key: operatorKeys.jobManagerCrashLoopRestarts, field: 'jobManagerCrashLoopRestarts', kind: 'count' },
+  {
+    key: operatorKeys.jobManagerCannotStartGracePeriod,
+    field: 'jobManagerCannotStartGraceMs',
+    kind: 'duration',
+  },
 ];
 
 /** The settings keys with the kind of value each takes, for the CRD's rules and the docs. */

@@ -72,11 +72,16 @@ export async function observe(
       log.warn({ err: error }, 'cannot list the JobManager pods');
     }
   }
+  const status = resource.status;
   if (deps.snapshots) {
-    const savepoints = userSavepointsOf(deps.snapshots.list(), namespace, name);
+    const savepoints = userSavepointsOf(deps.snapshots.list(), {
+      namespace,
+      name,
+      uid,
+      deploySequence: status?.reconciliationStatus?.deploySequence,
+    });
     if (savepoints.length > 0) observation.userSavepoints = savepoints;
   }
-  const status = resource.status;
   const rest = jm ? new JobManagerRest(deps.jobManagerUrl(namespace, name), deps.restTimeoutMs) : undefined;
   if (rest) {
     try {

@@ -58,3 +58,60 @@ test('a bad default configuration is refused with the file and the key named', (
     /defaults\.yaml: "kubernetes\.operator\.savepoint\.history\.max\.count" must be a whole number, got 'many'/,
   );
 });
+
+test('a runtime key among the defaults is checked as the runtime will read it: a bad storage URI, an unknown key, an ill-typed value', () => {
+  const refused = (text: string, message: RegExp) =>
+    assert.throws(
+      () => parseDefaultConfig(text, '/etc/brook/defaults.yaml'),
+      (error: unknown) =>
+        error instanceof DefaultConfigInvalidError &&
+        error.code === 'BROOK_OPERATOR_DEFAULT_CONFIG_INVALID' &&
+        message.test(error.message),
+      text,
+    );
+  // The resource's own rule for storage directories.
+  refused(
+    'state.checkpoints.dir: not-a-uri',
+    /defaults\.yaml: "state\.checkpoints\.dir" must be a file:\/\/\/path or s3:\/\/bucket\/prefix URI, got 'not-a-uri'/,
+  );
+  refused('state.savepoints.dir: /data/savepoints', /"state\.savepoints\.dir" must be a file:\/\/\/path/);
+  // The runtime's schema: keys it does not know, values of the wrong kind.
+  refused('state.checkpoint.dir: s3://platform/checkpoints', /"state\.checkpoint\.dir": unknown key/);
+  refused('execution.checkpointing.intervall: 30s', /"execution\.checkpointing\.intervall": unknown key/);
+  refused('execution.checkpointing.interval: often', /"execution\.checkpointing\.interval": expected a duration/);
+  refused('execution.checkpointing.mode: sometimes', /"execution\.checkpointing\.mode": expected "exactly-once"/);
+  refused('restart-strategy.type: forever', /"restart-strategy\.type": expected "none" \| "fixed-delay"/);
+  refused('s3.endpoint: minio', /"s3\.endpoint": expected a URL, got "minio"/);
+  refused(
+    'kafka.bootstrapServers: "broker:9092,broker"',
+    /"kafka\.bootstrapServers": kafka\.bootstrapServers\[1\]: expected HOST:PORT/,
+  );
+  // Every problem is named at once.
+  refused(
+    'execution.checkpointing.interval: often\nfoo: bar',
+    /"execution\.checkpointing\.interval": expected a duration.*; "foo": unknown key/,
+  );
+});
+
+test('runtime defaults that only other layers complete are accepted: the resource, the pod environment and ${VAR} may add the rest', () => {
+  const text = [
+    'state.checkpoints.dir: s3://platform/checkpoints',
+    'execution.checkpointing.interval: 30s',
+    'execution.checkpointing.mode: EXACTLY_ONCE',
+    'state.backend.type: hashmap',
+    // The resource names the strategy; its attempts come from here.
+    'restart-strategy.fixed-delay.attempts: 5',
+    // The pods get the secret access key (and the cluster secret) from their environment.
+    's3.access-key: platform',
+    'cluster.encryption: true',
+    // The resource gives the brokers.
+    'kafka.clientId: platform',
+    // Interpolated in the pod, where the variable is set.
+    "s3.endpoint: '${S3_ENDPOINT}'",
+    'user.team: streaming',
+    'kubernetes.operator.job.cancel.timeout: 2 min',
+  ].join('\n');
+  const config = parseDefaultConfig(text, 'defaults.yaml');
+  assert.equal(config['s3.endpoint'], '${S3_ENDPOINT}');
+  assert.equal(Object.keys(config).length, 11);
+});

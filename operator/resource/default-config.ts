@@ -9,6 +9,8 @@ import { BrookError } from '../../runtime/errors.ts';
 import type { StreamDeploymentSpec } from './stream-deployment-spec.ts';
 import { readOperatorSettings } from './operator-settings.ts';
 import { OperatorSettingInvalidError } from './errors.ts';
+import { isStorageUri, storageUriExpected, storageUriKeys } from './validation-rules.ts';
+import { runtimeKeyProblems } from './runtime-config-check.ts';
 
 export type DefaultConfig = Readonly<Record<string, string>>;
 
@@ -27,8 +29,10 @@ export function withDefaultConfig(spec: StreamDeploymentSpec, defaults: DefaultC
 /**
  * Reads a default configuration file: a flat YAML map of Flink-style keys to
  * scalars (numbers and booleans are taken as their text, as in spec.config).
- * Operator settings are checked here, so a bad default stops the operator at
- * start instead of refusing every resource. `source` names the file in errors.
+ * Every key is checked here, so a bad default stops the operator at start
+ * instead of refusing every resource or failing every JobManager: operator
+ * settings as a resource's are, storage URIs by the resource's rules, and
+ * runtime keys as the runtime will read them. `source` names the file in errors.
  */
 export function parseDefaultConfig(text: string, source: string): DefaultConfig {
   let document: unknown;
@@ -57,6 +61,16 @@ export function parseDefaultConfig(text: string, source: string): DefaultConfig 
   } catch (error) {
     if (!(error instanceof OperatorSettingInvalidError)) throw error;
     throw new DefaultConfigInvalidError(source, `"${error.key}" must be ${error.expected}, got '${error.value}'`);
+  }
+  // The resource's own rule first: the runtime alone would also take a bare /path, the operator does not.
+  for (const key of storageUriKeys) {
+    const value = config[key];
+    if (value !== undefined && !isStorageUri(value))
+      throw new DefaultConfigInvalidError(source, `"${key}" must be ${storageUriExpected}, got '${value}'`);
+  }
+  const problems = runtimeKeyProblems(config);
+  if (problems.length > 0) {
+    throw new DefaultConfigInvalidError(source, problems.map((p) => `"${p.key}": ${p.message}`).join('; '));
   }
   return config;
 }

@@ -34,6 +34,11 @@ export interface SpecRule {
 export const storageUriPattern = '^(file:///|s3://[^/]+)';
 const storageUri = new RegExp(storageUriPattern);
 
+/** The config keys whose values must be storage URIs, and what they must look like. */
+export const storageUriKeys: readonly string[] = [runtimeKeys.savepointsDir, runtimeKeys.checkpointsDir];
+export const storageUriExpected = 'a file:///path or s3://bucket/prefix URI';
+export const isStorageUri = (value: string): boolean => storageUri.test(value);
+
 const hasKey = (key: string) => `('${key}' in self.config)`;
 const savepointsDir = runtimeKeys.savepointsDir;
 const checkpointsDir = runtimeKeys.checkpointsDir;
@@ -85,12 +90,12 @@ export const specRules: SpecRule[] = [
     reason: 'FieldValueRequired',
     check: (s) => s.job.restartPolicy !== 'FromSavepointOnFailure' || savepointsDir in s.config,
   },
-  ...[savepointsDir, checkpointsDir].map((key): SpecRule => ({
+  ...storageUriKeys.map((key): SpecRule => ({
     rule: `!${hasKey(key)} || self.config['${key}'].matches('${storageUriPattern}')`,
-    message: `spec.config["${key}"] must be a file:///path or s3://bucket/prefix URI`,
+    message: `spec.config["${key}"] must be ${storageUriExpected}`,
     fieldPath: '.config',
     reason: 'FieldValueInvalid',
-    check: (s) => s.config[key] === undefined || storageUri.test(s.config[key]),
+    check: (s) => s.config[key] === undefined || isStorageUri(s.config[key]),
   })),
   {
     rule: `!has(self.job.initialSavepointPath) || self.job.initialSavepointPath.matches('${storageUriPattern}')`,

@@ -16,7 +16,7 @@ import type { KeyedProcessFunction } from '../../api/functions.ts';
 import { CollectedRecords, collectSink, StreamEnvironment } from '../../index.ts';
 import { valueState } from '../../state/descriptors.ts';
 import type { ValueState } from '../../state/state.ts';
-import { waitUntil } from '../../testing/wait-until.ts';
+import { eventually, waitUntil } from '../../testing/wait-until.ts';
 import { SeededRandom } from '../random.ts';
 import type { Sink, TwoPhaseCommittingSink } from '../sink.ts';
 import { kafkaSink } from './kafka-sink.ts';
@@ -578,7 +578,14 @@ async function abortMarkerWithoutRecords(cluster: KafkaTestCluster, topic: strin
     }
   }
   // 8 offsets: 5 records and 3 markers, the first marker with no record of its transaction before it.
-  assert.deepEqual(await cluster.endOffsets(topic, 'read_committed'), [8n]);
+  // EndTxn answers once the coordinator has logged its decision; it writes the markers to the partition
+  // after that, so the last stable offset reaches 8 a moment later.
+  await eventually(
+    () => cluster.endOffsets(topic, 'read_committed'),
+    (offsets) => offsets.length === 1 && offsets[0] === 8n,
+    'the transaction markers are written (last stable offset 8)',
+    10_000,
+  );
   return ['committed-1', 'committed-2', 'committed-3'];
 }
 

@@ -7,7 +7,7 @@
 // metrics and health endpoints answer.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PatchStrategy, setHeaderOptions, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
 import { childNames, clusterSecretName, configFileName } from '../children/names.ts';
 import { jobIdFor } from '../reconcile/ids.ts';
@@ -285,7 +285,7 @@ test('a StreamDeployment deleted and re-created under the same name gets a clust
   // Garbage collection is asynchronous; a finalizer of the test's own holds the old Secret for as long as
   // it takes, so the re-created resource is deployed while the old incarnation's Secret is still there.
   const hold = 'test.brook.dev/hold';
-  await eventually(() => secretOf(ns, oldName), Boolean, "the first incarnation's Secret");
+  await eventually(() => ns.secret(oldName), Boolean, "the first incarnation's Secret");
   await ns.core.patchNamespacedSecret(
     { namespace: ns.name, name: oldName, body: { metadata: { finalizers: [hold] } } },
     setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
@@ -305,7 +305,7 @@ test('a StreamDeployment deleted and re-created under the same name gets a clust
       .find((c) => c.name === 'jobmanager')
       ?.env?.find((e) => e.name === 'BROOK_CLUSTER_SECRET')?.valueFrom?.secretKeyRef?.name;
     assert.ok(ref !== undefined && ref !== oldName, `the new pods name a Secret other than ${oldName}: ${ref}`);
-    const secret = await eventually(() => secretOf(ns, ref), Boolean, 'the Secret the new pods name');
+    const secret = await eventually(() => ns.secret(ref), Boolean, 'the Secret the new pods name');
     assert.deepEqual(
       secret?.metadata?.ownerReferences?.map((o) => o.uid),
       [second.metadata.uid],
@@ -332,15 +332,6 @@ test('StreamDeployments outside the watched namespaces are left alone', async ()
   assert.equal(untouched?.metadata.finalizers, undefined);
   assert.equal(await other.deployment(childNames('elsewhere').jobManager), undefined);
 });
-
-async function secretOf(ns: TestNamespace, name: string): Promise<V1Secret | undefined> {
-  try {
-    return await ns.core.readNamespacedSecret({ namespace: ns.name, name });
-  } catch (error) {
-    if ((error as { code?: number }).code === 404) return undefined;
-    throw error;
-  }
-}
 
 async function clusterSecretOf(ns: TestNamespace, name: string, uid: string): Promise<string> {
   const secret = await ns.core.readNamespacedSecret({ namespace: ns.name, name: clusterSecretName(name, uid) });

@@ -5,7 +5,7 @@
 // (the resource's own config, the pod's environment) is not asked of them.
 import type { z } from 'zod';
 import { configSchema } from '../../runtime/config/schema.ts';
-import { configErrorMap, suggestKey } from '../../runtime/config/issues.ts';
+import { configErrorMap, unknownKeyMessage } from '../../runtime/config/issues.ts';
 import { flinkKeys, fromFlinkKey } from '../../runtime/config/flink-keys.ts';
 import { formatPath, parsePath, type ConfigPath } from '../../runtime/config/paths.ts';
 import { deepMerge, expandDottedKeys } from '../../runtime/config/profiles.ts';
@@ -66,8 +66,7 @@ function problemsOfIssue(
   const path = issue.path as ConfigPath;
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.flatMap((unknown) => {
-      const suggestion = suggestKey(configSchema, path, unknown, tree);
-      const message = `unknown key${suggestion ? ` (did you mean ${asWritten(suggestion)}?)` : ''}`;
+      const message = unknownKeyMessage(configSchema, path, unknown, tree, asWritten);
       // `state.checkpoint.dir` is unknown at `state.checkpoint`: the key's path starts with the unknown one.
       return keys.filter((k) => startsWith(k.path, [...path, unknown])).map((k) => ({ key: k.key, message }));
     });

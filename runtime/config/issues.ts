@@ -71,16 +71,30 @@ export function suggestKey(schema: z.ZodType, parent: ConfigPath, key: string, v
   return elsewhere.length === 1 ? formatPath(elsewhere[0]!) : undefined;
 }
 
+/**
+ * What is said of unknown `key` under `parent`: with the key probably meant, spelt by `spell` (the runtime's
+ * dotted path unless a caller writes keys otherwise, as the operator's Flink-style maps do).
+ */
+export function unknownKeyMessage(
+  schema: z.ZodType,
+  parent: ConfigPath,
+  key: string,
+  value: unknown,
+  spell: (path: string) => string = (path) => path,
+): string {
+  const suggestion = suggestKey(schema, parent, key, value);
+  return `unknown key${suggestion ? ` (did you mean ${spell(suggestion)}?)` : ''}`;
+}
+
 /** One problem per issue, and one per unknown key, each at its full path. */
 export function problemsOf(error: z.ZodError, schema: z.ZodType, value: unknown): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
-        const suggestion = suggestKey(schema, issue.path as ConfigPath, key, value);
         problems.push({
           where: formatPath([...(issue.path as ConfigPath), key]),
-          message: `unknown key${suggestion ? ` (did you mean ${suggestion}?)` : ''}`,
+          message: unknownKeyMessage(schema, issue.path as ConfigPath, key, value),
         });
       }
     } else {

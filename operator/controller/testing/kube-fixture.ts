@@ -14,6 +14,7 @@ import {
   setHeaderOptions,
   type V1ConfigMap,
   type V1Deployment,
+  type V1Secret,
 } from '@kubernetes/client-node';
 import { endpoints, ensureServices } from '../../../scripts/testenv/index.ts';
 import type { StreamDeploymentSpecInput } from '../../resource/stream-deployment-spec.ts';
@@ -172,16 +173,10 @@ export class TestNamespace {
   }
 
   async get(name: string): Promise<StreamDeploymentObject | undefined> {
-    try {
-      return (await this.custom.getNamespacedCustomObject({
-        ...crd,
-        namespace: this.name,
-        name,
-      })) as StreamDeploymentObject;
-    } catch (error) {
-      if ((error as { code?: number }).code === 404) return undefined;
-      throw error;
-    }
+    return orUndefinedIfAbsent(
+      async () =>
+        (await this.custom.getNamespacedCustomObject({ ...crd, namespace: this.name, name })) as StreamDeploymentObject,
+    );
   }
 
   async listStreamDeployments(): Promise<StreamDeploymentObject[]> {
@@ -200,16 +195,14 @@ export class TestNamespace {
   }
 
   async getStreamSnapshot(name: string): Promise<StreamSnapshotObject | undefined> {
-    try {
-      return (await this.custom.getNamespacedCustomObject({
-        ...snapshotCrd,
-        namespace: this.name,
-        name,
-      })) as StreamSnapshotObject;
-    } catch (error) {
-      if ((error as { code?: number }).code === 404) return undefined;
-      throw error;
-    }
+    return orUndefinedIfAbsent(
+      async () =>
+        (await this.custom.getNamespacedCustomObject({
+          ...snapshotCrd,
+          namespace: this.name,
+          name,
+        })) as StreamSnapshotObject,
+    );
   }
 
   /** StreamSnapshots, optionally those with a label selector. */
@@ -254,21 +247,15 @@ export class TestNamespace {
   }
 
   async deployment(name: string): Promise<V1Deployment | undefined> {
-    try {
-      return await this.apps.readNamespacedDeployment({ namespace: this.name, name });
-    } catch (error) {
-      if ((error as { code?: number }).code === 404) return undefined;
-      throw error;
-    }
+    return orUndefinedIfAbsent(() => this.apps.readNamespacedDeployment({ namespace: this.name, name }));
   }
 
   async configMap(name: string): Promise<V1ConfigMap | undefined> {
-    try {
-      return await this.core.readNamespacedConfigMap({ namespace: this.name, name });
-    } catch (error) {
-      if ((error as { code?: number }).code === 404) return undefined;
-      throw error;
-    }
+    return orUndefinedIfAbsent(() => this.core.readNamespacedConfigMap({ namespace: this.name, name }));
+  }
+
+  async secret(name: string): Promise<V1Secret | undefined> {
+    return orUndefinedIfAbsent(() => this.core.readNamespacedSecret({ namespace: this.name, name }));
   }
 
   /** The JobManager Deployment of `name` once it exists (and, when given, runs job `jobId`). */
@@ -293,5 +280,15 @@ export class TestNamespace {
     return events.items
       .sort((a, b) => new Date(a.firstTimestamp ?? 0).getTime() - new Date(b.firstTimestamp ?? 0).getTime())
       .map((e) => e.reason ?? '');
+  }
+}
+
+/** The object `read` returns, or undefined when the API server answers 404 (it does not exist). */
+async function orUndefinedIfAbsent<T>(read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (error) {
+    if ((error as { code?: number }).code === 404) return undefined;
+    throw error;
   }
 }

@@ -58,7 +58,18 @@ describe('suspend, resume, manual and periodic savepoints', () => {
         [['manual', manual.path]],
       );
       assert.ok((await job.savepointsInBucket()).includes(manual.path), `${manual.path} is in the bucket`);
-      const snapshot = (await job.streamSnapshots()).find((s) => s.metadata.name === manual.snapshotName);
+      // The operator writes StreamSnapshots after the deployment's status, so the record may lag it a moment.
+      const snapshot = (
+        await eventually(
+          () => job.streamSnapshots(),
+          (snapshots) =>
+            snapshots.some(
+              (s) => s.metadata.name === manual.snapshotName && ['COMPLETED', 'FAILED'].includes(s.status?.state ?? ''),
+            ),
+          `StreamSnapshot ${manual.snapshotName} has an outcome`,
+          30_000,
+        )
+      ).find((s) => s.metadata.name === manual.snapshotName);
       assert.deepEqual(
         [snapshot?.spec.deploymentName, snapshot?.spec.triggerType, snapshot?.status?.state, snapshot?.status?.path],
         [job.name, 'manual', 'COMPLETED', manual.path],
